@@ -1,0 +1,16 @@
+"""webstack: load this stack's settings once, build the stack, export its outputs."""
+
+import pulumi
+
+from webstack.settings import load_settings, read_raw_config
+from webstack.stack import build_stack
+
+try:
+    raw, secret_keys = read_raw_config()
+    outputs = build_stack(load_settings(raw, pulumi.get_stack(), secret_keys))
+except ValueError as err:
+    # RunError ends the program with just the message: the problem is the input, not the code.
+    raise pulumi.RunError(str(err)) from None
+
+for name, value in outputs.items():
+    pulumi.export(name, value)

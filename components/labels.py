@@ -1,0 +1,59 @@
+"""The one place that builds Kubernetes labels for webstack's objects.
+
+Every object carries the recommended ``app.kubernetes.io/*`` labels; selectors use only the
+subset that never changes over an object's life (name, instance, component), because a
+Deployment's or StatefulSet's selector is immutable and a changed selector means a replacement.
+"""
+
+from __future__ import annotations
+
+import re
+
+MANAGED_BY = "pulumi"
+DEFAULT_PART_OF = "webstack"
+MAX_NAME_LENGTH = 63
+
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def label_value(value: str) -> str:
+    """Coerce ``value`` into a valid label value (≤ 63 chars, alphanumeric at both ends).
+
+    Image tags such as ``1.2.3+build`` are not valid label values; the version label is
+    informational, so it is sanitised rather than rejected.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", value)[:MAX_NAME_LENGTH]
+    return cleaned.strip("-_.")
+
+
+def selector_labels(name: str, instance: str, component: str) -> dict[str, str]:
+    """The immutable subset used in ``spec.selector`` and NetworkPolicy pod selectors."""
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": instance,
+        "app.kubernetes.io/component": component,
+    }
+
+
+def standard_labels(
+    name: str,
+    instance: str,
+    component: str,
+    version: str | None = None,
+    part_of: str = DEFAULT_PART_OF,
+) -> dict[str, str]:
+    """All recommended labels: the selector subset plus version, part-of and managed-by."""
+    labels = selector_labels(name, instance, component)
+    if version:
+        version_label = label_value(version)
+        if version_label:
+            labels["app.kubernetes.io/version"] = version_label
+    labels["app.kubernetes.io/part-of"] = part_of
+    labels["app.kubernetes.io/managed-by"] = MANAGED_BY
+    for key, value in labels.items():
+        if not _LABEL_VALUE.fullmatch(value) or len(value) > MAX_NAME_LENGTH:
+            raise ValueError(
+                f"label {key}={value!r} is not a valid label value: use at most 63 letters, "
+                "digits, '-', '_' or '.', starting and ending with a letter or digit"
+            )
+    return labels

@@ -1,0 +1,139 @@
+"""Namespace baseline: Pod Security Admission labels, quota, limit range and default-deny ingress."""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.labels import DEFAULT_PART_OF, MANAGED_BY
+from components.validation import (
+    check_choice,
+    check_dns_label,
+    check_positive_quantity,
+    check_request_within_limit,
+)
+
+POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
+DEFAULT_QUOTA = {
+    "requests.cpu": "4",
+    "requests.memory": "8Gi",
+    "limits.cpu": "8",
+    "limits.memory": "16Gi",
+    "requests.storage": "100Gi",
+    "pods": "50",
+}
+DEFAULT_CONTAINER_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
+DEFAULT_CONTAINER_LIMITS = {"cpu": "500m", "memory": "256Mi"}
+
+
+class NamespaceArgs(TypedDict):
+    """Inputs of ``Namespace``."""
+
+    name: str
+    """Namespace name (DNS-1123 label). Required: it is the stack's address in the cluster."""
+    pod_security: NotRequired[str]
+    """Pod Security Admission level enforced (and warned/audited): restricted, baseline or
+    privileged. Default: ``"restricted"``."""
+    quota: NotRequired[dict[str, str]]
+    """ResourceQuota ``spec.hard``. Default: ``DEFAULT_QUOTA`` (4/8 CPU, 8Gi/16Gi memory,
+    100Gi storage, 50 pods)."""
+    default_requests: NotRequired[dict[str, str]]
+    """LimitRange default requests for containers that set none. Default: 100m CPU, 128Mi."""
+    default_limits: NotRequired[dict[str, str]]
+    """LimitRange default limits for containers that set none. Default: 500m CPU, 256Mi."""
+    part_of: NotRequired[str]
+    """``app.kubernetes.io/part-of`` label. Default: ``"webstack"``."""
+
+
+def _validate_quota(quota: dict[str, str]) -> None:
+    for resource, amount in quota.items():
+        check_positive_quantity(amount, f"Namespace quota[{resource!r}]")
+
+
+def _validate_defaults(requests: dict[str, str], limits: dict[str, str]) -> None:
+    # Each amount on its own first: a negative request is "within" any limit, and a key set on
+    # one side only is never compared.
+    for what, amounts in (("default_requests", requests), ("default_limits", limits)):
+        for resource, amount in amounts.items():
+            check_positive_quantity(amount, f"Namespace {what}[{resource!r}]")
+    for resource in sorted(set(requests) & set(limits)):
+        check_request_within_limit(
+            requests[resource],
+            limits[resource],
+            f"Namespace default_requests[{resource!r}]",
+            f"Namespace default_limits[{resource!r}]",
+        )
+
+
+class Namespace(pulumi.ComponentResource):
+    """A namespace that is safe to deploy into: restricted pods, bounded resources, no open ingress.
+
+    The default-deny NetworkPolicy blocks all ingress to every pod; each component adds the
+    narrow allow rule it needs.
+    """
+
+    name: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: NamespaceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("webstack:core:Namespace", resource_name, None, opts)
+        name = check_dns_label(args["name"], "Namespace name")
+        pod_security = check_choice(
+            args.get("pod_security", "restricted"), "Namespace pod_security", POD_SECURITY_LEVELS
+        )
+        quota = args.get("quota", DEFAULT_QUOTA)
+        requests = args.get("default_requests", DEFAULT_CONTAINER_REQUESTS)
+        limits = args.get("default_limits", DEFAULT_CONTAINER_LIMITS)
+        _validate_quota(quota)
+        _validate_defaults(requests, limits)
+        part_of = args.get("part_of", DEFAULT_PART_OF)
+        child = pulumi.ResourceOptions(parent=self)
+
+        labels = {
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/part-of": part_of,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "kubernetes.io/metadata.name": name,
+        }
+        for mode in ("enforce", "warn", "audit"):
+            labels[f"pod-security.kubernetes.io/{mode}"] = pod_security
+            labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
+
+        ns = k8s.core.v1.Namespace(
+            f"{resource_name}-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
+            opts=child,
+        )
+        # Reading ns.metadata.name already orders these after the Namespace: no depends_on.
+        in_ns = child
+        meta = k8s.meta.v1.ObjectMetaArgs(
+            namespace=ns.metadata.name,
+            labels={k: v for k, v in labels.items() if k.startswith("app.kubernetes.io/")},
+        )
+        k8s.core.v1.ResourceQuota(
+            f"{resource_name}-quota",
+            metadata=meta,
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=quota),
+            opts=in_ns,
+        )
+        k8s.core.v1.LimitRange(
+            f"{resource_name}-limits",
+            metadata=meta,
+            spec=k8s.core.v1.LimitRangeSpecArgs(
+                limits=[k8s.core.v1.LimitRangeItemArgs(type="Container", default=limits, default_request=requests)]
+            ),
+            opts=in_ns,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{resource_name}-default-deny",
+            metadata=meta,
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress"],
+            ),
+            opts=in_ns,
+        )
+
+        self.name = ns.metadata.name
+        self.register_outputs({"name": self.name})

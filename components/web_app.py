@@ -1,0 +1,540 @@
+"""The web app: ServiceAccount, env ConfigMap and Secret, Deployment, Service, HPA, PDB, NetworkPolicy,
+ServiceMonitor and PrometheusRule."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.labels import DEFAULT_PART_OF, selector_labels, standard_labels
+from components.validation import (
+    check_choice,
+    check_dns1035_label,
+    check_dns_label,
+    check_env_name,
+    check_http_path,
+    check_int_range,
+    check_port,
+    check_positive_quantity,
+    check_request_within_limit,
+    parse_image,
+)
+
+SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
+SPREAD_POLICIES = ("ScheduleAnyway", "DoNotSchedule")
+DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"}
+DEFAULT_LIMITS = {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"}
+# A UID/GID above 10000 cannot collide with a host user if the container ever escapes.
+DEFAULT_RUN_AS = 10001
+SERVICE_PORT = 80
+COMPONENT = "web"
+DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
+_DURATION = re.compile(r"^[0-9]+(ms|s|m|h)$")
+
+
+class SecretKeyRef(TypedDict):
+    """A key of an existing Secret, delivered as an env var through ``secretKeyRef``."""
+
+    name: pulumi.Input[str]
+    key: str
+
+
+class AutoscalingArgs(TypedDict):
+    """HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation."""
+
+    max_replicas: int
+    """Upper bound on replicas; the lower bound is ``WebAppArgs.replicas``. Required."""
+    cpu_percent: NotRequired[int]
+    """Target average CPU utilisation in percent of the request. Default: ``70``."""
+
+
+class AppMetricsArgs(TypedDict):
+    """Prometheus scraping of the app: a ServiceMonitor (monitoring.coreos.com/v1), an alert rule and
+    a NetworkPolicy rule admitting the monitoring namespace to the metrics port."""
+
+    port: NotRequired[int]
+    """Container port serving metrics; when it differs from the app port it is exposed as a named
+    ``metrics`` port on the container and the Service. Default: the app port."""
+    path: NotRequired[str]
+    """HTTP path of the metrics. Default: ``"/metrics"``."""
+    interval: NotRequired[str]
+    """Scrape interval. Default: ``"30s"``."""
+    labels: NotRequired[Mapping[str, str]]
+    """Labels the Prometheus selects ServiceMonitors and PrometheusRules by
+    (``Platform.service_monitor_labels``). Default: ``{"release": "kube-prometheus-stack"}``."""
+    namespace: NotRequired[str | None]
+    """Namespace of Prometheus, admitted to the metrics port. ``None`` adds no allow rule.
+    Default: ``"monitoring"``."""
+    alerts: NotRequired[bool]
+    """Add a PrometheusRule alerting when no replica is scraped up for 5 minutes. Default: ``True``."""
+    depends_on: NotRequired[Sequence[pulumi.Resource]]
+    """What installs the Prometheus operator CRDs (``Platform.monitoring_release``): the custom
+    resources wait for it, nothing else does. Default: none (CRDs already there)."""
+
+
+class WebAppArgs(TypedDict):
+    """Inputs of ``WebApp``."""
+
+    namespace: pulumi.Input[str]
+    """Namespace to deploy into. Required."""
+    image: str
+    """Container image, e.g. ``ghcr.io/org/app:1.4.2``. Required: there is no sensible default."""
+    instance: NotRequired[str]
+    """``app.kubernetes.io/instance`` label (part of the selector; never change it on a live
+    app). Default: the component's resource name."""
+    version: NotRequired[str]
+    """``app.kubernetes.io/version`` label. Default: the image tag (or short digest)."""
+    part_of: NotRequired[str]
+    """``app.kubernetes.io/part-of`` label. Default: ``"webstack"``."""
+    port: NotRequired[int]
+    """Container port the app listens on (named ``http``). Default: ``8080``."""
+    replicas: NotRequired[int]
+    """Replicas, or the HPA minimum when autoscaling is set. Default: ``2``."""
+    requests: NotRequired[Mapping[str, str]]
+    """Container requests; missing keys take the default. Default: 100m CPU, 128Mi memory,
+    64Mi ephemeral-storage."""
+    limits: NotRequired[Mapping[str, str]]
+    """Container limits; missing keys take the default. Default: 500m CPU, 256Mi memory,
+    256Mi ephemeral-storage."""
+    health_path: NotRequired[str]
+    """Liveness and startup probe path. Default: ``"/health"``."""
+    ready_path: NotRequired[str]
+    """Readiness probe path. Default: ``"/ready"``."""
+    env: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Plain env vars, kept in a ConfigMap (a change rolls the pods). Default: none."""
+    secret_env: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Secret env vars: stored as Pulumi secrets in a Secret owned by the app, read through
+    ``secretKeyRef``; never literal in the pod spec. Default: none."""
+    secret_refs: NotRequired[Mapping[str, SecretKeyRef]]
+    """Env vars from keys of Secrets owned elsewhere (e.g. the database password). Default: none."""
+    service_type: NotRequired[str]
+    """``ClusterIP`` (reached through the Ingress) or ``LoadBalancer``. Default: ``"ClusterIP"``."""
+    service_annotations: NotRequired[Mapping[str, str]]
+    """Annotations passed through to the Service, e.g.
+    ``service.beta.kubernetes.io/aws-load-balancer-type: nlb``. Default: none."""
+    autoscaling: NotRequired[AutoscalingArgs | None]
+    """Add an HPA. Default: ``None`` (fixed replicas)."""
+    spread_policy: NotRequired[str]
+    """Topology spread over nodes: ``ScheduleAnyway`` (soft) or ``DoNotSchedule`` (hard).
+    Default: ``"ScheduleAnyway"``."""
+    ingress_namespace: NotRequired[str | None]
+    """Namespace of the ingress controller, the only one admitted to the app port. ``None``
+    admits nothing from outside the namespace's default deny. Default: ``"ingress"``."""
+    run_as_user: NotRequired[int]
+    """UID and GID the container runs as (non-root). Default: ``10001``."""
+    metrics: NotRequired[AppMetricsArgs | None]
+    """Scrape the app with Prometheus. Default: ``None`` (no ServiceMonitor)."""
+
+
+def _validate_resources(requests: Mapping[str, str], limits: Mapping[str, str]) -> None:
+    for resource, amount in {**requests, **limits}.items():
+        check_positive_quantity(amount, f"WebApp resources[{resource!r}]")
+    for resource in sorted(set(requests) & set(limits)):
+        check_request_within_limit(
+            requests[resource], limits[resource], f"WebApp requests[{resource!r}]", f"WebApp limits[{resource!r}]"
+        )
+
+
+def _validate_env(env: Mapping[str, object], secret_env: Mapping[str, object], refs: Mapping[str, object]) -> None:
+    seen: set[str] = set()
+    for what, names in (("env", env), ("secret_env", secret_env), ("secret_refs", refs)):
+        for name in names:
+            check_env_name(name, f"WebApp {what}")
+            if name in seen:
+                raise ValueError(f"WebApp {what}: {name!r} is already set by another env argument; set it once")
+            seen.add(name)
+
+
+def _validate_autoscaling(autoscaling: AutoscalingArgs | None, replicas: int) -> None:
+    if autoscaling is None:
+        return
+    check_int_range(autoscaling["max_replicas"], "WebApp autoscaling.max_replicas", replicas, 1000)
+    check_int_range(autoscaling.get("cpu_percent", 70), "WebApp autoscaling.cpu_percent", 1, 100)
+
+
+def _validate_metrics(metrics: AppMetricsArgs, app_port: int) -> tuple[int, str, str]:
+    """The metrics port, its name (``http`` when it is the app port) and the path."""
+    port = check_port(metrics.get("port", app_port), "WebApp metrics.port")
+    path = check_http_path(metrics.get("path", "/metrics"), "WebApp metrics.path")
+    interval = metrics.get("interval", "30s")
+    if not isinstance(interval, str) or not _DURATION.match(interval):
+        raise ValueError(f"WebApp metrics.interval: {interval!r} is not a duration; use e.g. '30s' or '1m'")
+    namespace = metrics.get("namespace", "monitoring")
+    if namespace is not None:
+        check_dns_label(namespace, "WebApp metrics.namespace")
+    return port, "http" if port == app_port else "metrics", path
+
+
+def _probe(path: str, period: int, failure_threshold: int = 3, timeout: int = 2) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(
+        http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port="http"),
+        period_seconds=period,
+        timeout_seconds=timeout,
+        failure_threshold=failure_threshold,
+    )
+
+
+class WebApp(pulumi.ComponentResource):
+    """A stateless HTTP app, hardened and observable by default.
+
+    Rolling updates never remove a ready pod before its replacement is ready (maxUnavailable 0);
+    the pod runs under the ``restricted`` Pod Security profile with a read-only root filesystem
+    and an emptyDir at /tmp.
+    """
+
+    service_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+    deployment_name: pulumi.Output[str]
+    selector: dict[str, str]
+    """The pod selector labels, plain, for other components' NetworkPolicies."""
+    service_port: int
+
+    def __init__(self, resource_name: str, args: WebAppArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("webstack:app:WebApp", resource_name, None, opts)
+        name = check_dns1035_label(resource_name, "WebApp resource name")
+        image = parse_image(args["image"], "WebApp image")
+        instance = check_dns_label(args.get("instance", name), "WebApp instance")
+        port = check_port(args.get("port", 8080), "WebApp port")
+        replicas = check_int_range(args.get("replicas", 2), "WebApp replicas", 1, 1000)
+        requests = {**DEFAULT_REQUESTS, **args.get("requests", {})}
+        limits = {**DEFAULT_LIMITS, **args.get("limits", {})}
+        health_path = check_http_path(args.get("health_path", "/health"), "WebApp health_path")
+        ready_path = check_http_path(args.get("ready_path", "/ready"), "WebApp ready_path")
+        env = dict(args.get("env", {}))
+        secret_env = dict(args.get("secret_env", {}))
+        secret_refs = dict(args.get("secret_refs", {}))
+        service_type = check_choice(args.get("service_type", "ClusterIP"), "WebApp service_type", SERVICE_TYPES)
+        autoscaling = args.get("autoscaling")
+        spread = check_choice(args.get("spread_policy", "ScheduleAnyway"), "WebApp spread_policy", SPREAD_POLICIES)
+        ingress_namespace = args.get("ingress_namespace", "ingress")
+        run_as = check_int_range(args.get("run_as_user", DEFAULT_RUN_AS), "WebApp run_as_user", 1, 2**31 - 1)
+        metrics = args.get("metrics")
+        _validate_resources(requests, limits)
+        _validate_env(env, secret_env, secret_refs)
+        _validate_autoscaling(autoscaling, replicas)
+        if ingress_namespace is not None:
+            check_dns_label(ingress_namespace, "WebApp ingress_namespace")
+        metrics_port, metrics_port_name, metrics_path = _validate_metrics(metrics, port) if metrics else (0, "", "")
+        extra_metrics_port = bool(metrics) and metrics_port_name == "metrics"
+
+        namespace = args["namespace"]
+        selector = selector_labels(name, instance, COMPONENT)
+        labels = standard_labels(
+            name, instance, COMPONENT, args.get("version", image.version), args.get("part_of", DEFAULT_PART_OF)
+        )
+        child = pulumi.ResourceOptions(parent=self)
+
+        def meta(object_name: str | None = name) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels)
+
+        account = k8s.core.v1.ServiceAccount(
+            f"{resource_name}-sa", metadata=meta(), automount_service_account_token=False, opts=child
+        )
+
+        env_from: list[k8s.core.v1.EnvFromSourceArgs] = []
+        if env:
+            # Auto-named: a changed ConfigMap gets a new name, so the Deployment rolls onto it.
+            config = k8s.core.v1.ConfigMap(f"{resource_name}-env", metadata=meta(None), data=env, opts=child)
+            env_from.append(
+                k8s.core.v1.EnvFromSourceArgs(
+                    config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=config.metadata.name)
+                )
+            )
+
+        env_vars: list[k8s.core.v1.EnvVarArgs] = []
+        refs: dict[str, SecretKeyRef] = dict(secret_refs)
+        if secret_env:
+            secret = k8s.core.v1.Secret(
+                f"{resource_name}-secret-env",
+                metadata=meta(None),
+                type="Opaque",
+                string_data={key: pulumi.Output.secret(value) for key, value in secret_env.items()},
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["data", "stringData"]),
+            )
+            refs.update({key: SecretKeyRef(name=secret.metadata.name, key=key) for key in secret_env})
+        for env_name, ref in sorted(refs.items()):
+            env_vars.append(
+                k8s.core.v1.EnvVarArgs(
+                    name=env_name,
+                    value_from=k8s.core.v1.EnvVarSourceArgs(
+                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=ref["name"], key=ref["key"])
+                    ),
+                )
+            )
+
+        pod_security = k8s.core.v1.PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=run_as,
+            run_as_group=run_as,
+            fs_group=run_as,
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        )
+        container_security = k8s.core.v1.SecurityContextArgs(
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            run_as_user=run_as,
+            run_as_group=run_as,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        )
+        container = k8s.core.v1.ContainerArgs(
+            name=name,
+            image=args["image"],
+            # Always: a node never runs a stale or tampered copy under a reused tag.
+            image_pull_policy="Always",
+            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port, protocol="TCP")]
+            + (
+                [k8s.core.v1.ContainerPortArgs(name="metrics", container_port=metrics_port, protocol="TCP")]
+                if extra_metrics_port
+                else []
+            ),
+            env_from=env_from or None,
+            env=env_vars or None,
+            resources=k8s.core.v1.ResourceRequirementsArgs(requests=requests, limits=limits),
+            startup_probe=_probe(health_path, period=5, failure_threshold=30),
+            liveness_probe=_probe(health_path, period=10),
+            readiness_probe=_probe(ready_path, period=5),
+            security_context=container_security,
+            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+        )
+        host_term = k8s.core.v1.PodAffinityTermArgs(
+            topology_key="kubernetes.io/hostname", label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
+        )
+        pod_spec = k8s.core.v1.PodSpecArgs(
+            service_account_name=account.metadata.name,
+            automount_service_account_token=False,
+            security_context=pod_security,
+            containers=[container],
+            volumes=[
+                k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi"))
+            ],
+            affinity=k8s.core.v1.AffinityArgs(
+                pod_anti_affinity=k8s.core.v1.PodAntiAffinityArgs(
+                    preferred_during_scheduling_ignored_during_execution=[
+                        k8s.core.v1.WeightedPodAffinityTermArgs(weight=100, pod_affinity_term=host_term)
+                    ]
+                )
+            ),
+            topology_spread_constraints=[
+                k8s.core.v1.TopologySpreadConstraintArgs(
+                    max_skew=1,
+                    topology_key="kubernetes.io/hostname",
+                    when_unsatisfiable=spread,
+                    label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                )
+            ],
+            termination_grace_period_seconds=30,
+        )
+        deployment = k8s.apps.v1.Deployment(
+            f"{resource_name}-deployment",
+            metadata=meta(),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                # With an HPA the replica count is the HPA's to own; a fixed one would fight it.
+                replicas=None if autoscaling else replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+                ),
+                revision_history_limit=5,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels), spec=pod_spec
+                ),
+            ),
+            opts=child,
+        )
+        service = k8s.core.v1.Service(
+            f"{resource_name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name,
+                namespace=namespace,
+                labels=labels,
+                annotations=dict(args.get("service_annotations", {})) or None,
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type=service_type,
+                selector=selector,
+                ports=[k8s.core.v1.ServicePortArgs(name="http", port=SERVICE_PORT, target_port="http", protocol="TCP")]
+                + (
+                    [
+                        k8s.core.v1.ServicePortArgs(
+                            name="metrics", port=metrics_port, target_port="metrics", protocol="TCP"
+                        )
+                    ]
+                    if extra_metrics_port
+                    else []
+                ),
+            ),
+            opts=child,
+        )
+        if autoscaling is not None:
+            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                f"{resource_name}-hpa",
+                metadata=meta(),
+                spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                    scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                        api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
+                    ),
+                    min_replicas=replicas,
+                    max_replicas=autoscaling["max_replicas"],
+                    metrics=[
+                        k8s.autoscaling.v2.MetricSpecArgs(
+                            type="Resource",
+                            resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                                name="cpu",
+                                target=k8s.autoscaling.v2.MetricTargetArgs(
+                                    type="Utilization", average_utilization=autoscaling.get("cpu_percent", 70)
+                                ),
+                            ),
+                        )
+                    ],
+                ),
+                opts=child,
+            )
+        if replicas > 1:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{resource_name}-pdb",
+                metadata=meta(),
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
+                ),
+                opts=child,
+            )
+        if ingress_namespace is not None:
+            k8s.networking.v1.NetworkPolicy(
+                f"{resource_name}-allow-ingress",
+                # A DNS subdomain (≤ 253): no truncation, which could leave a trailing '-'.
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-allow-ingress", namespace=namespace, labels=labels),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                    policy_types=["Ingress"],
+                    ingress=[
+                        k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                            from_=[
+                                k8s.networking.v1.NetworkPolicyPeerArgs(
+                                    namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                        match_labels={"kubernetes.io/metadata.name": ingress_namespace}
+                                    )
+                                )
+                            ],
+                            ports=[k8s.networking.v1.NetworkPolicyPortArgs(port="http", protocol="TCP")],
+                        )
+                    ],
+                ),
+                opts=child,
+            )
+        if metrics:
+            self._monitoring(
+                resource_name=resource_name,
+                name=name,
+                namespace=namespace,
+                labels=labels,
+                selector=selector,
+                metrics=metrics,
+                port_name=metrics_port_name,
+                path=metrics_path,
+            )
+
+        self.selector = selector
+        self.service_port = SERVICE_PORT
+        self.service_name = service.metadata.name
+        self.deployment_name = deployment.metadata.name
+        self.url = pulumi.Output.all(service.metadata.name, service.metadata.namespace).apply(
+            lambda parts: f"http://{parts[0]}.{parts[1]}.svc.cluster.local:{SERVICE_PORT}"
+        )
+        self.register_outputs(
+            {"service_name": self.service_name, "url": self.url, "deployment_name": self.deployment_name}
+        )
+
+    def _monitoring(
+        self,
+        *,
+        resource_name: str,
+        name: str,
+        namespace: pulumi.Input[str],
+        labels: dict[str, str],
+        selector: dict[str, str],
+        metrics: AppMetricsArgs,
+        port_name: str,
+        path: str,
+    ) -> None:
+        """ServiceMonitor, PrometheusRule and the NetworkPolicy rule that lets Prometheus scrape."""
+        monitor_labels = {**labels, **dict(metrics.get("labels", DEFAULT_MONITOR_LABELS))}
+        # The custom resources wait for the release that installs their CRDs; nothing else does.
+        crd_opts = pulumi.ResourceOptions(parent=self, depends_on=list(metrics.get("depends_on", [])) or None)
+        k8s.apiextensions.CustomResource(
+            f"{resource_name}-servicemonitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=monitor_labels),
+            spec={
+                "selector": {"matchLabels": selector},
+                "endpoints": [
+                    {"port": port_name, "path": path, "interval": metrics.get("interval", "30s"), "scheme": "http"}
+                ],
+            },
+            opts=crd_opts,
+        )
+        if metrics.get("alerts", True):
+            k8s.apiextensions.CustomResource(
+                f"{resource_name}-alerts",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=monitor_labels),
+                spec=pulumi.Output.from_input(namespace).apply(lambda ns: _alert_rules(name, ns)),
+                opts=crd_opts,
+            )
+        monitoring_namespace = metrics.get("namespace", "monitoring")
+        if monitoring_namespace is not None:
+            k8s.networking.v1.NetworkPolicy(
+                f"{resource_name}-allow-metrics",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-allow-metrics", namespace=namespace, labels=labels),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                    policy_types=["Ingress"],
+                    ingress=[
+                        k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                            from_=[
+                                k8s.networking.v1.NetworkPolicyPeerArgs(
+                                    namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                        match_labels={"kubernetes.io/metadata.name": monitoring_namespace}
+                                    )
+                                )
+                            ],
+                            ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port_name, protocol="TCP")],
+                        )
+                    ],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+
+def _alert_rules(name: str, namespace: str) -> dict[str, object]:
+    """One alert: no replica of the app has been scraped up for 5 minutes (down, or not scraped)."""
+    selector = f'job="{name}",namespace="{namespace}"'
+    return {
+        "groups": [
+            {
+                "name": f"{name}.availability",
+                "rules": [
+                    {
+                        "alert": "WebAppDown",
+                        "expr": f"absent(up{{{selector}}} == 1)",
+                        "for": "5m",
+                        "labels": {"severity": "critical"},
+                        "annotations": {
+                            "summary": f"{namespace}/{name}: no replica is up",
+                            "description": f"Prometheus has scraped no healthy replica of {name} in {namespace} "
+                            "for 5 minutes.",
+                        },
+                    }
+                ],
+            }
+        ]
+    }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The test command: set up, lint, type-check and run every test tier that this machine can run.
+#   scripts/test.sh            unit tests (mocks) + engine + e2e tiers
+#   scripts/test.sh --unit     unit tests only (no toolchain needed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tier=all
+case "${1:-}" in
+  --unit) tier=unit ;;
+  "") ;;
+  *) echo "usage: scripts/test.sh [--unit]" >&2; exit 2 ;;
+esac
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "setup"
+scripts/setup.sh
+
+step "lint and type-check"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/python scripts/gen_config.py --check
+
+run_pytest() {
+  # pytest exits 5 when it collected nothing: for us that is a failure, not a pass.
+  local rc=0
+  .venv/bin/python -m pytest "$@" || rc=$?
+  if [ "$rc" -eq 5 ]; then
+    echo "pytest collected no tests for: $*" >&2
+    return 1
+  fi
+  return "$rc"
+}
+
+step "unit tests (Pulumi mocks)"
+run_pytest -q -m "not engine and not e2e" tests
+
+if [ "$tier" = unit ]; then
+  exit 0
+fi
+if [ -d tests/engine ]; then
+  step "toolchain"
+  scripts/toolchain.sh build
+  eval "$(scripts/toolchain.sh env)"
+  step "engine tests (real pulumi preview/up in render mode, third-party linters)"
+  run_pytest -q -m engine tests/engine
+fi
+if [ -d tests/e2e ]; then
+  step "e2e tests (local control plane)"
+  run_pytest -q -m e2e tests/e2e
+fi

@@ -1,0 +1,107 @@
+"""The full composition, built from each real stack file (read here, so tests cannot drift)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.harness import STACKS, Recorder, stack_config, synth
+from webstack.settings import Settings, load_settings
+from webstack.stack import build_stack
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+
+
+def _settings(stack: str) -> Settings:
+    return load_settings(stack_config(stack), stack)
+
+
+def _build(stack: str) -> dict[str, Any]:
+    settings = _settings(stack)
+    return dict(synth(lambda: build_stack(settings)))
+
+
+def _web(mocks: Recorder, stack: str) -> dict[str, Any]:
+    name = _settings(stack).app.name
+    return next(r for r in mocks.of_type(DEPLOYMENT) if r.name == f"{name}-deployment").spec
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_file_builds_with_outputs(mocks: Recorder, stack: str) -> None:
+    # GIVEN the stack file WHEN the whole stack is built THEN the outputs name the app's Service
+    outputs = _build(stack)
+    settings = _settings(stack)
+    assert outputs["service_name"] == settings.app.name
+    assert outputs["namespace"] == settings.namespace.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_object_uses_the_stack_provider_and_a_component_parent(mocks: Recorder, stack: str) -> None:
+    _build(stack)
+    provider = mocks.one("pulumi:providers:kubernetes")
+    objects = [r for r in mocks.resources if r.typ.startswith("kubernetes:")]
+    assert objects
+    for obj in objects:
+        assert obj.provider.startswith(provider.urn), f"{obj.name} does not use the stack's provider"
+        assert "webstack:" in obj.parent, f"{obj.name} is not parented to a component"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_namespaced_object_lives_in_the_stack_namespace(mocks: Recorder, stack: str) -> None:
+    _build(stack)
+    namespace = _settings(stack).namespace.name
+    cluster_scoped = ("Namespace", "ClusterIssuer", "ClusterRole", "ClusterRoleBinding", "StorageClass")
+    for obj in mocks.resources:
+        if not obj.typ.startswith("kubernetes:") or obj.typ.endswith(cluster_scoped) or "helm.sh" in obj.typ:
+            continue
+        ns = obj.metadata.get("namespace")
+        if "webstack:platform" in obj.parent:
+            continue  # add-ons live in their own namespaces
+        assert ns == namespace, f"{obj.typ} {obj.name} is in {ns!r}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_object_names_fit_in_63_characters(mocks: Recorder, stack: str) -> None:
+    _build(stack)
+    for obj in mocks.resources:
+        name = obj.metadata.get("name")
+        if name:
+            assert len(name) <= 63, name
+
+
+def test_dev_runs_one_small_replica_without_pdb_or_hpa(mocks: Recorder) -> None:
+    _build("dev")
+    spec = _web(mocks, "dev")
+    assert spec["replicas"] == 1
+    assert [r.name for r in mocks.of_type(PDB) if r.name.startswith("web")] == []
+    assert mocks.of_type(HPA) == []
+
+
+def test_prod_runs_three_or_more_replicas_with_hpa_pdb_and_hard_spread(mocks: Recorder) -> None:
+    _build("prod")
+    settings = _settings("prod")
+    assert settings.app.replicas >= 3
+    hpa = mocks.one(HPA).spec
+    assert hpa["minReplicas"] == settings.app.replicas
+    assert hpa["maxReplicas"] >= hpa["minReplicas"]
+    spec = _web(mocks, "prod")
+    assert "replicas" not in spec, "the HPA owns the replica count"
+    assert spec["template"]["spec"]["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "DoNotSchedule"
+    assert any(r.name == f"{settings.app.name}-pdb" for r in mocks.of_type(PDB))
+
+
+def test_staging_is_production_shaped_at_smaller_scale(mocks: Recorder) -> None:
+    _build("staging")
+    settings = _settings("staging")
+    assert settings.environment == "staging"
+    assert _web(mocks, "staging")["replicas"] == settings.app.replicas >= 2
+    assert any(r.name == f"{settings.app.name}-pdb" for r in mocks.of_type(PDB))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_environments_differ_only_by_config(stack: str) -> None:
+    # Each stack file names its own environment; nothing else picks the environment.
+    assert _settings(stack).environment == stack

@@ -1,0 +1,1 @@
+"""webstack: the stack-level code (settings and composition) around the reusable components."""

@@ -1,0 +1,1 @@
+"""Config keys and their parsers, one module per area; ``webstack.settings`` composes them."""

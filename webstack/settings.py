@@ -1,0 +1,67 @@
+"""The typed, validated settings of one stack: the only module that reads ``pulumi.Config``.
+
+``load_settings`` is a pure function from raw config values to a frozen ``Settings``; it
+collects every bad key and raises one ``ConfigError`` before any resource is registered.
+``read_raw_config`` is the thin edge that pulls those raw values out of the Pulumi engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi.runtime.config as runtime_config
+
+from webstack.config import app, core, database
+from webstack.config.spec import PROJECT, ConfigError, Key, Reader
+
+ALL_KEYS: tuple[Key, ...] = core.KEYS + app.KEYS + database.KEYS
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    environment: str
+    namespace: core.NamespaceSettings
+    app: app.AppSettings
+    database: database.DatabaseSettings
+
+    @property
+    def instance(self) -> str:
+        """The ``app.kubernetes.io/instance`` label: one install of webstack per stack."""
+        return f"{PROJECT}-{self.stack}"[:63].rstrip("-")
+
+
+def load_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Validate raw config (bare key → value) for ``stack``; raise ConfigError listing all problems.
+
+    ``secret_keys`` names the keys the engine holds encrypted.
+    """
+    r = Reader(raw, ALL_KEYS, secret_keys)
+    environment = core.parse_environment(r)
+    settings = Settings(
+        stack=stack,
+        environment=environment,
+        namespace=core.parse_namespace(r),
+        app=app.parse(r, environment),
+        database=database.parse(r, environment),
+    )
+    database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
+    r.raise_if_problems()
+    return settings
+
+
+def read_raw_config() -> tuple[dict[str, Any], frozenset[str]]:
+    """Every ``webstack:`` key the engine passes in, as raw text, and which of them are secret."""
+    prefix = f"{PROJECT}:"
+    # The language host hands config over in-process; PULUMI_CONFIG is the older channel.
+    names = sorted(
+        n for n in set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()) if n.startswith(prefix)
+    )
+    raw = {name[len(prefix) :]: runtime_config.get_config(name) for name in names}
+    secret = frozenset(name[len(prefix) :] for name in names if runtime_config.is_config_secret(name))
+    return raw, secret
+
+
+__all__ = ["ALL_KEYS", "ConfigError", "Settings", "load_settings", "read_raw_config"]

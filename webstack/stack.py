@@ -1,0 +1,155 @@
+"""Compose the components into one stack from validated settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import Namespace, WebApp
+from components.database import BackupArgs, ExistingSecretRef, MetricsArgs, PostgresDatabase
+from components.labels import selector_labels
+from components.web_app import COMPONENT as WEB_COMPONENT
+from components.web_app import AutoscalingArgs, SecretKeyRef
+from webstack.config import database as db_config
+from webstack.settings import Settings
+
+
+def _provider(settings: Settings) -> k8s.Provider:
+    # An explicit provider: every object goes to the same cluster, and render mode can swap it.
+    return k8s.Provider("k8s")
+
+
+def _deployed_outputs() -> pulumi.Output[dict[str, Any]]:
+    """This stack's own outputs as of its last deployment (``{}`` before the first one).
+
+    A StackReference to the stack itself: the engine reads the stored snapshot (the DIY backend
+    takes no lock for it), in preview as in update, before anything changes. Used only to refuse
+    shrinking a volume below the size the last deployment recorded.
+    """
+    org = pulumi.get_organization() or "organization"  # the DIY backend's fixed organization
+    ref = pulumi.StackReference("deployed", f"{org}/{pulumi.get_project()}/{pulumi.get_stack()}")
+    return ref.outputs.apply(lambda outputs: dict(outputs or {}))
+
+
+def _database(settings: Settings, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> PostgresDatabase:
+    db = settings.database
+    # Refuse a volume size below the deployed one with an error naming the key, before the PVC is
+    # registered. The outputs as a whole are secret (connection_string); the sizes are not.
+    floors = pulumi.Output.unsecret(
+        _deployed_outputs().apply(lambda outputs: db_config.deployed_size_floors(db, outputs))
+    )
+    existing = ExistingSecretRef(name=db.existing_secret, key=db.existing_secret_key) if db.existing_secret else None
+    backup = (
+        BackupArgs(
+            schedule=db.backup_schedule,
+            storage_size=db.backup_storage_size,
+            min_storage_size=floors.apply(lambda f: f["dbBackupStorageSize"]),
+            retention_days=db.backup_retention_days,
+        )
+        if db.backup_enabled
+        else None
+    )
+    metrics = (
+        MetricsArgs(image=db.metrics_image, monitoring_namespace=db.monitoring_namespace)
+        if db.metrics_enabled
+        else None
+    )
+    # A fixed name, independent of every setting: the volume's name derives from it, and a new
+    # name would be a new, empty database.
+    return PostgresDatabase(
+        "postgres",
+        {
+            "namespace": namespace,
+            "client_selector": selector_labels(settings.app.name, settings.instance, WEB_COMPONENT),
+            "instance": settings.instance,
+            "image": db.image,
+            "database": db.name,
+            "user": db.user,
+            "storage_size": db.storage_size,
+            "min_storage_size": floors.apply(lambda f: f["dbStorageSize"]),
+            "storage_class": db.storage_class,
+            "access_modes": db.access_modes,
+            "requests": db.requests,
+            "limits": db.limits,
+            "protect": db.protect,
+            "generate_password": db.generate_password,
+            "existing_secret": existing,
+            "backup": backup,
+            "metrics": metrics,
+        },
+        opts=opts,
+    )
+
+
+def build_stack(settings: Settings) -> dict[str, Any]:
+    """Register every resource of the stack and return the stack outputs (name → Output)."""
+    provider = _provider(settings)
+    opts = pulumi.ResourceOptions(providers=[provider])
+
+    namespace = Namespace(
+        "baseline",
+        {
+            "name": settings.namespace.name,
+            "pod_security": settings.namespace.pod_security,
+            "quota": settings.namespace.quota,
+            "default_requests": settings.namespace.default_requests,
+            "default_limits": settings.namespace.default_limits,
+        },
+        opts=opts,
+    )
+
+    database = _database(settings, namespace.name, opts) if settings.database.enabled else None
+    db_env: dict[str, pulumi.Input[str]] = {}
+    db_refs: dict[str, SecretKeyRef] = {}
+    if database is not None:
+        db_env = {
+            "DATABASE_HOST": database.host,
+            "DATABASE_PORT": str(database.port),
+            "DATABASE_NAME": database.database,
+            "DATABASE_USER": database.user,
+        }
+        db_refs = {"DATABASE_PASSWORD": SecretKeyRef(name=database.secret_name, key=database.password_key)}
+
+    app = settings.app
+    autoscaling = (
+        AutoscalingArgs(max_replicas=app.max_replicas, cpu_percent=app.cpu_percent) if app.autoscaling else None
+    )
+    web = WebApp(
+        app.name,
+        {
+            "namespace": namespace.name,
+            "image": app.image,
+            "instance": settings.instance,
+            "version": app.version,
+            "port": app.port,
+            "replicas": app.replicas,
+            "requests": app.requests,
+            "limits": app.limits,
+            "health_path": app.health_path,
+            "ready_path": app.ready_path,
+            "env": {**dict(app.env), **db_env},
+            "secret_refs": db_refs,
+            "secret_env": {name: pulumi.Output.secret(value.reveal()) for name, value in app.secret_env},
+            "service_type": app.service_type,
+            "service_annotations": dict(app.service_annotations),
+            "autoscaling": autoscaling,
+            "spread_policy": app.spread_policy,
+        },
+        opts=opts,
+    )
+
+    outputs: dict[str, Any] = {
+        "namespace": namespace.name,
+        "service_name": web.service_name,
+        "url": web.url,
+    }
+    if database is not None:
+        outputs["database_host"] = database.host
+        outputs["connection_string"] = database.connection_string  # a Pulumi secret
+        # The sizes deployed: the next deployment refuses smaller ones (see _deployed_outputs).
+        outputs[db_config.DEPLOYED_SIZE_OUTPUTS["dbStorageSize"]] = database.storage_size
+        if database.backup_storage_size is not None:
+            outputs[db_config.DEPLOYED_SIZE_OUTPUTS["dbBackupStorageSize"]] = database.backup_storage_size
+    return outputs
