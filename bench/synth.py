@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,18 +68,22 @@ def _install_mocks() -> None:
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
             return f"{args.name}-id", args.inputs
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-            return {}
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+            return {}, None
 
     pulumi.runtime.set_mocks(Echo(), project="webstack", stack="bench", preview=False)
 
 
 def _synth(build: Callable[[], list[Any]]) -> None:
-    @pulumi.runtime.test
     def run() -> pulumi.Output[Any]:
         return pulumi.Output.all(*build())
 
-    run()
+    pulumi.runtime.test(run)()  # type: ignore[no-untyped-call]
+
+
+def _fresh_synth(build: Callable[[int], list[Any]], n: int) -> None:
+    _install_mocks()
+    _synth(lambda: build(n))
 
 
 def _components(n: int) -> list[Any]:
@@ -163,8 +168,8 @@ def main() -> int:
     _synth(lambda: _components(1) + _raw(1))  # warm imports and the event loop once
     per_app: list[tuple[int, float]] = []
     for n in sizes:
-        comp, comp_spread = _median_seconds(lambda n=n: (_install_mocks(), _synth(lambda: _components(n))), args.repeat)
-        raw, raw_spread = _median_seconds(lambda n=n: (_install_mocks(), _synth(lambda: _raw(n))), args.repeat)
+        comp, comp_spread = _median_seconds(partial(_fresh_synth, _components, n), args.repeat)
+        raw, raw_spread = _median_seconds(partial(_fresh_synth, _raw, n), args.repeat)
         per_app.append((n, comp))
         print(f"| {n} WebApps, raw resources | {raw:.3f} | {raw_spread:.3f} | 1.00 | |")
         print(f"| {n} WebApps, components | {comp:.3f} | {comp_spread:.3f} | {comp / raw:.2f} | <= 1.2 |")

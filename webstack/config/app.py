@@ -112,7 +112,7 @@ def _parse_env(r: Reader) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str,
     seen: set[str] = set()
     for key, pairs in (("appEnv", env), ("appSecretEnv", secret_env)):
         for name, _ in pairs:
-            r.check(lambda n=name, k=key: check_env_name(n, r.what(k)), None)
+            r.validate(check_env_name, name, r.what(key))
             if name in seen:
                 r.fail(key, f"variable {name!r} is set twice (in appEnv and appSecretEnv, or repeated); keep one")
             seen.add(name)

@@ -63,7 +63,7 @@ def parse_namespace(r: Reader) -> NamespaceSettings:
     quota: dict[str, str] = {}
     for field, key in quota_keys.items():
         value = r.string(key)
-        r.check(lambda v=value, k=key: check_positive_quantity(v, r.what(k)), None)
+        r.validate(check_positive_quantity, value, r.what(key))
         quota[field] = value
     quota["pods"] = str(r.integer("quotaPods", 1, 10_000))
     requests, limits = r.requests_and_limits(

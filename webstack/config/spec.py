@@ -123,6 +123,15 @@ class Reader:
             self.problems.append(str(err))
             return fallback
 
+    def validate(self, check: Callable[..., object], *args: Any) -> bool:
+        """Call a pure ``check(*args)``; record its ValueError (which names the key) and say if it passed."""
+        try:
+            check(*args)
+        except ValueError as err:
+            self.problems.append(str(err))
+            return False
+        return True
+
     def _value(self, name: str) -> Any:
         key = self._key(name)
         if name in self._raw and self._raw[name] is not None:
