@@ -13,10 +13,10 @@ from typing import Any
 
 import pulumi.runtime.config as runtime_config
 
-from webstack.config import app, core, database
+from webstack.config import app, core, database, platform
 from webstack.config.spec import PROJECT, ConfigError, Key, Reader
 
-ALL_KEYS: tuple[Key, ...] = core.KEYS + app.KEYS + database.KEYS
+ALL_KEYS: tuple[Key, ...] = core.KEYS + app.KEYS + database.KEYS + platform.KEYS
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Settings:
     namespace: core.NamespaceSettings
     app: app.AppSettings
     database: database.DatabaseSettings
+    platform: platform.PlatformSettings
 
     @property
     def instance(self) -> str:
@@ -46,8 +47,16 @@ def load_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str
         namespace=core.parse_namespace(r),
         app=app.parse(r, environment),
         database=database.parse(r, environment),
+        platform=platform.parse(r, environment),
     )
     database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
+    db = settings.database
+    platform.check_namespaces(
+        r,
+        settings.platform,
+        settings.namespace.name,
+        db.monitoring_namespace if db.enabled and db.metrics_enabled else None,
+    )
     r.raise_if_problems()
     return settings
 

@@ -7,11 +7,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import Namespace, WebApp
+from components import Namespace, Platform, TlsIngress, WebApp
 from components.database import BackupArgs, ExistingSecretRef, MetricsArgs, PostgresDatabase
 from components.labels import selector_labels
 from components.web_app import COMPONENT as WEB_COMPONENT
-from components.web_app import AutoscalingArgs, SecretKeyRef
+from components.web_app import AppMetricsArgs, AutoscalingArgs, SecretKeyRef
 from webstack.config import database as db_config
 from webstack.settings import Settings
 
@@ -83,6 +83,50 @@ def _database(settings: Settings, namespace: pulumi.Input[str], opts: pulumi.Res
     )
 
 
+def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | None:
+    """The add-ons switched on for this stack, or ``None`` when the cluster provides them all."""
+    p = settings.platform
+    if not (p.ingress_controller or p.cert_manager or p.monitoring or p.issuers):
+        return None
+    password = p.grafana_admin_password
+    return Platform(
+        "platform",
+        {
+            "ingress_controller": p.ingress.controller,
+            "install_ingress_controller": p.ingress_controller,
+            "ingress_namespace": p.ingress.namespace,
+            "ingress_class_name": p.ingress.class_name,
+            "cert_manager": p.cert_manager,
+            "cert_manager_namespace": p.cert_manager_namespace,
+            "issuers": list(p.issuers),
+            "acme_email": p.ingress.acme_email,
+            "monitoring": p.monitoring,
+            "monitoring_namespace": p.monitoring_namespace,
+            "grafana_admin_password": pulumi.Output.secret(password.reveal()) if password else None,
+            "charts_dir": p.charts_dir,
+            "chart_paths": dict(p.chart_paths),
+            "overrides": p.chart_values,
+            "timeout": p.helm_timeout,
+        },
+        opts=opts,
+    )
+
+
+def _app_metrics(settings: Settings, platform: Platform | None) -> AppMetricsArgs | None:
+    p = settings.platform
+    if not p.metrics.enabled:
+        return None
+    metrics = AppMetricsArgs(
+        port=p.metrics.port or settings.app.port, path=p.metrics.path, namespace=p.monitoring_namespace
+    )
+    if platform is not None:
+        metrics["labels"] = platform.service_monitor_labels
+        if platform.monitoring_release is not None:
+            # Only the ServiceMonitor and its rule wait for the CRDs; the app itself does not.
+            metrics["depends_on"] = [platform.monitoring_release]
+    return metrics
+
+
 def build_stack(settings: Settings) -> dict[str, Any]:
     """Register every resource of the stack and return the stack outputs (name → Output)."""
     provider = _provider(settings)
@@ -100,6 +144,7 @@ def build_stack(settings: Settings) -> dict[str, Any]:
         opts=opts,
     )
 
+    platform = _platform(settings, opts)
     database = _database(settings, namespace.name, opts) if settings.database.enabled else None
     db_env: dict[str, pulumi.Input[str]] = {}
     db_refs: dict[str, SecretKeyRef] = {}
@@ -136,14 +181,39 @@ def build_stack(settings: Settings) -> dict[str, Any]:
             "service_annotations": dict(app.service_annotations),
             "autoscaling": autoscaling,
             "spread_policy": app.spread_policy,
+            "ingress_namespace": settings.platform.ingress.namespace,
+            "metrics": _app_metrics(settings, platform),
         },
         opts=opts,
+    )
+
+    tls = settings.platform.ingress
+    ingress = (
+        TlsIngress(
+            app.name,
+            {
+                "namespace": namespace.name,
+                "hosts": list(tls.hosts),
+                "paths": list(tls.paths),
+                "service_name": web.service_name,
+                "service_port": web.service_port,
+                "controller": tls.controller,
+                "ingress_class_name": tls.class_name,
+                "issuer": tls.issuer,
+                "tls_secret_name": tls.tls_secret_name,
+                "instance": settings.instance,
+            },
+            opts=opts,
+        )
+        if tls.enabled
+        else None
     )
 
     outputs: dict[str, Any] = {
         "namespace": namespace.name,
         "service_name": web.service_name,
-        "url": web.url,
+        # The public https address with the Ingress on, else the in-cluster one.
+        "url": ingress.url if ingress is not None else web.url,
     }
     if database is not None:
         outputs["database_host"] = database.host

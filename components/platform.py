@@ -1,0 +1,371 @@
+"""Platform add-ons as pinned Helm releases: ingress controller, cert-manager + ClusterIssuers, monitoring.
+
+Each add-on is switched on or off on its own (render mode and clusters that already run an add-on
+switch them off) and lives in its own namespace, created here with Pod Security labels at the
+level the add-on's pods need. The releases are independent of each other and install in parallel;
+only the custom resources wait, each for the one release that installs its CRDs: the ClusterIssuers
+for cert-manager (its webhook must be ready to admit them), and the app's ServiceMonitor (in
+``WebApp``) for kube-prometheus-stack, through ``monitoring_release``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.helm_release import HelmRelease, HelmReleaseArgs
+from components.ingress import (
+    ACME_ISSUERS,
+    CONTROLLERS,
+    DEFAULT_CLASS_NAMES,
+    INGRESS_NGINX,
+    ISSUERS,
+    LETSENCRYPT_PROD,
+    SELF_SIGNED,
+    TRAEFIK,
+)
+from components.labels import DEFAULT_PART_OF, MANAGED_BY
+from components.validation import check_choice, check_dns_label, check_dns_subdomain, check_int_range
+
+CERT_MANAGER = "cert-manager"
+KUBE_PROMETHEUS_STACK = "kube-prometheus-stack"
+ADDONS = (TRAEFIK, INGRESS_NGINX, CERT_MANAGER, KUBE_PROMETHEUS_STACK)
+
+
+class ChartPin(TypedDict):
+    """A published chart at one exact version."""
+
+    chart: str
+    version: str
+    repo: str
+    """``https://`` chart repository or ``oci://`` registry prefix."""
+
+
+# Released versions, looked up when pinned (see docs/addons-and-tls.md); bump them deliberately.
+CHARTS: dict[str, ChartPin] = {
+    TRAEFIK: ChartPin(chart="traefik", version="41.5.0", repo="https://traefik.github.io/charts"),
+    # Upstream ingress-nginx was retired in March 2026: 4.14.3 (controller v1.14.3) is kept for
+    # clusters that still run it; new clusters use Traefik.
+    INGRESS_NGINX: ChartPin(chart="ingress-nginx", version="4.14.3", repo="https://kubernetes.github.io/ingress-nginx"),
+    CERT_MANAGER: ChartPin(chart="cert-manager", version="v1.21.2", repo="oci://quay.io/jetstack/charts"),
+    KUBE_PROMETHEUS_STACK: ChartPin(
+        chart="kube-prometheus-stack", version="89.2.3", repo="https://prometheus-community.github.io/helm-charts"
+    ),
+}
+
+# The Pod Security level each add-on's namespace enforces: the strictest its pods pass.
+POD_SECURITY = {
+    # Restricted once the pod gets a RuntimeDefault seccomp profile (set in the values below).
+    TRAEFIK: "restricted",
+    # The controller binds 80/443 as a non-root user through the NET_BIND_SERVICE file capability,
+    # which needs privilege escalation: restricted forbids that.
+    INGRESS_NGINX: "baseline",
+    # The chart's pods run non-root, read-only, all capabilities dropped, RuntimeDefault seccomp.
+    CERT_MANAGER: "restricted",
+    # node-exporter reads the node through hostNetwork, hostPID and hostPath mounts.
+    KUBE_PROMETHEUS_STACK: "privileged",
+}
+
+ACME_SERVERS = {
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    LETSENCRYPT_PROD: "https://acme-v02.api.letsencrypt.org/directory",
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class PlatformArgs(TypedDict):
+    """Inputs of ``Platform``. Every add-on is on by default; switch off what the cluster already has."""
+
+    ingress_controller: NotRequired[str]
+    """Controller serving the Ingresses: ``traefik`` (maintained) or ``ingress-nginx`` (retired
+    upstream; for clusters that still run it). Default: ``"traefik"``."""
+    install_ingress_controller: NotRequired[bool]
+    """Install that controller as a Helm release. Default: ``True``."""
+    ingress_namespace: NotRequired[str]
+    """Namespace of the controller; the app's NetworkPolicy admits traffic from it. Default: ``"ingress"``."""
+    ingress_class_name: NotRequired[str]
+    """IngressClass the controller serves (and the ACME HTTP-01 solver uses). Default: ``traefik``
+    for Traefik, ``nginx`` for ingress-nginx."""
+    cert_manager: NotRequired[bool]
+    """Install cert-manager (CRDs included). Default: ``True``."""
+    cert_manager_namespace: NotRequired[str]
+    """Namespace of cert-manager. Default: ``"cert-manager"``."""
+    issuers: NotRequired[Sequence[str]]
+    """ClusterIssuers to create: ``selfsigned``, ``letsencrypt-staging``, ``letsencrypt-prod``
+    (ACME HTTP-01 through the ingress class). Created after the cert-manager release when it is
+    installed here. Default: ``["selfsigned"]``."""
+    acme_email: NotRequired[str | None]
+    """ACME account email, required by the Let's Encrypt issuers (expiry notices go there).
+    Default: ``None``."""
+    monitoring: NotRequired[bool]
+    """Install kube-prometheus-stack (Prometheus operator and CRDs, Prometheus, Alertmanager,
+    Grafana). Default: ``True``."""
+    monitoring_namespace: NotRequired[str]
+    """Namespace of the monitoring stack; the app's NetworkPolicy admits scrapes from it. Default:
+    ``"monitoring"``."""
+    grafana_admin_password: NotRequired[pulumi.Input[str] | None]
+    """Grafana admin password, passed as a Pulumi secret. Default: ``None`` (a random 24-character
+    password, kept secret in the state)."""
+    charts_dir: NotRequired[str | None]
+    """Directory holding a local copy of every chart as ``<dir>/<chart name>`` (air-gapped
+    clusters) instead of the pinned repository/OCI charts. Default: ``None``."""
+    chart_paths: NotRequired[Mapping[str, str]]
+    """Per-add-on local chart path, taking precedence over ``charts_dir``. Default: none."""
+    overrides: NotRequired[Mapping[str, Mapping[str, Any]]]
+    """Per-add-on values from stack config, merged over the values chosen here. Default: none."""
+    timeout: NotRequired[int]
+    """Seconds each release may take to become ready. Default: ``600``."""
+    part_of: NotRequired[str]
+    """``app.kubernetes.io/part-of`` label of the namespaces and issuers. Default: ``"webstack"``."""
+
+
+def _validate_issuers(issuers: Sequence[str], acme_email: str | None) -> list[str]:
+    checked: list[str] = []
+    for issuer in issuers:
+        if issuer not in ISSUERS:
+            raise ValueError(
+                f"Platform issuers: {issuer!r} is not a known ClusterIssuer; use {', '.join(repr(i) for i in ISSUERS)}"
+            )
+        if issuer in checked:
+            raise ValueError(f"Platform issuers: {issuer!r} is listed twice; list each issuer once")
+        checked.append(issuer)
+    acme = [issuer for issuer in checked if issuer in ACME_ISSUERS]
+    if acme and not acme_email:
+        raise ValueError(
+            f"Platform acme_email: not set, but the Let's Encrypt issuer {acme[0]!r} needs an ACME account "
+            "email; set acme_email to an address that receives certificate expiry notices"
+        )
+    if acme and acme_email and not _EMAIL.match(acme_email):
+        raise ValueError(
+            f"Platform acme_email: {acme_email!r} is not an email address; use one such as ops@example.com"
+        )
+    return checked
+
+
+def _validate_namespaces(namespaces: Mapping[str, str]) -> None:
+    seen: dict[str, str] = {}
+    for addon, namespace in namespaces.items():
+        check_dns_label(namespace, f"Platform {addon} namespace")
+        if namespace in seen:
+            raise ValueError(
+                f"Platform namespaces: {namespace!r} is used by both {seen[namespace]} and {addon}; give each "
+                "add-on its own namespace (their Pod Security levels differ)"
+            )
+        seen[namespace] = addon
+
+
+def _validate_addons(addons: Iterable[str], what: str) -> None:
+    for addon in addons:
+        if addon not in ADDONS:
+            raise ValueError(
+                f"Platform {what}: {addon!r} is not an add-on; use one of {', '.join(repr(a) for a in ADDONS)}"
+            )
+
+
+class ChartChoice(NamedTuple):
+    """Where an add-on's chart comes from: a local path (pinned by its Chart.yaml) or the pin."""
+
+    path: str | None
+    version: str | None
+    repo: str | None
+
+
+def chart_source(addon: str, charts_dir: str | None, chart_paths: Mapping[str, str]) -> ChartChoice:
+    """The HelmRelease source of an add-on: a local path if one is configured, else the pin."""
+    pin = CHARTS[addon]
+    if addon in chart_paths:
+        return ChartChoice(path=chart_paths[addon], version=None, repo=None)
+    if charts_dir:
+        return ChartChoice(path=f"{charts_dir.rstrip('/')}/{pin['chart']}", version=None, repo=None)
+    return ChartChoice(path=None, version=pin["version"], repo=pin["repo"])
+
+
+def ingress_controller_values(controller: str, class_name: str) -> dict[str, Any]:
+    """Chart values that make the controller serve ``class_name`` and redirect HTTP to HTTPS."""
+    if controller == TRAEFIK:
+        return {
+            "ingressClass": {"enabled": True, "isDefaultClass": False, "name": class_name},
+            # Chart >= 39 nests entry-point HTTP options under `http` (upstream syntax).
+            "ports": {
+                "web": {
+                    "http": {"redirections": {"entryPoint": {"to": "websecure", "scheme": "https", "permanent": True}}}
+                }
+            },
+            # Merged into the chart's default (non-root 65532): the last piece restricted needs.
+            "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        }
+    return {
+        "controller": {
+            "ingressClass": class_name,
+            "ingressClassResource": {"name": class_name, "enabled": True, "default": False},
+            "config": {"ssl-redirect": "true"},
+        }
+    }
+
+
+def monitoring_values(release_name: str) -> dict[str, Any]:
+    """Prometheus selects ServiceMonitors and PrometheusRules labelled ``release: <release>``, in any
+    namespace: the chart's own monitors carry that label, and so do the app's."""
+    selector = {"matchLabels": {"release": release_name}}
+    return {
+        "prometheus": {
+            "prometheusSpec": {
+                "serviceMonitorSelector": selector,
+                "serviceMonitorNamespaceSelector": {},
+                "ruleSelector": selector,
+                "ruleNamespaceSelector": {},
+            }
+        },
+    }
+
+
+def cluster_issuer_spec(issuer: str, acme_email: str | None, class_name: str) -> dict[str, Any]:
+    if issuer == SELF_SIGNED:
+        return {"selfSigned": {}}
+    return {
+        "acme": {
+            "server": ACME_SERVERS[issuer],
+            "email": acme_email,
+            "privateKeySecretRef": {"name": f"{issuer}-account-key"},
+            "solvers": [{"http01": {"ingress": {"ingressClassName": class_name}}}],
+        }
+    }
+
+
+class Platform(pulumi.ComponentResource):
+    """The cluster add-ons the web stack relies on, each a pinned Helm release in its own namespace."""
+
+    releases: dict[str, HelmRelease]
+    """Installed add-ons by name (``traefik``, ``ingress-nginx``, ``cert-manager``, ``kube-prometheus-stack``)."""
+    ingress_controller: str
+    ingress_class_name: str
+    ingress_namespace: str
+    monitoring_namespace: str
+    cert_manager_release: k8s.helm.v3.Release | None
+    """The release installing the cert-manager CRDs, if installed here."""
+    monitoring_release: k8s.helm.v3.Release | None
+    """The release installing the Prometheus operator CRDs: ServiceMonitors depend on it."""
+    service_monitor_labels: dict[str, str]
+    """Labels a ServiceMonitor or PrometheusRule needs for this Prometheus to select it."""
+    issuers: dict[str, k8s.apiextensions.CustomResource]
+
+    def __init__(self, resource_name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("webstack:platform:Platform", resource_name, None, opts)
+        controller = check_choice(args.get("ingress_controller", TRAEFIK), "Platform ingress_controller", CONTROLLERS)
+        install_controller = args.get("install_ingress_controller", True)
+        class_name = check_dns_subdomain(
+            args.get("ingress_class_name", DEFAULT_CLASS_NAMES[controller]), "Platform ingress_class_name"
+        )
+        install_cert_manager = args.get("cert_manager", True)
+        install_monitoring = args.get("monitoring", True)
+        acme_email = args.get("acme_email")
+        issuers = _validate_issuers(args.get("issuers", [SELF_SIGNED]), acme_email)
+        namespaces = {
+            controller: args.get("ingress_namespace", "ingress"),
+            CERT_MANAGER: args.get("cert_manager_namespace", "cert-manager"),
+            KUBE_PROMETHEUS_STACK: args.get("monitoring_namespace", "monitoring"),
+        }
+        _validate_namespaces(namespaces)
+        charts_dir = args.get("charts_dir")
+        chart_paths = dict(args.get("chart_paths", {}))
+        _validate_addons(chart_paths, "chart_paths")
+        overrides = dict(args.get("overrides", {}))
+        _validate_addons(overrides, "overrides")
+        timeout = check_int_range(args.get("timeout", 600), "Platform timeout", 30, 3600)
+        part_of = args.get("part_of", DEFAULT_PART_OF)
+        child = pulumi.ResourceOptions(parent=self)
+
+        def install(
+            addon: str, values: Mapping[str, Any], secret_values: Mapping[str, Any] | None = None
+        ) -> HelmRelease:
+            namespace = k8s.core.v1.Namespace(
+                f"{resource_name}-{addon}-ns",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=namespaces[addon], labels=self._namespace_labels(namespaces[addon], addon, part_of)
+                ),
+                opts=child,
+            )
+            source = chart_source(addon, charts_dir, chart_paths)
+            release_args = HelmReleaseArgs(
+                chart=CHARTS[addon]["chart"],
+                release_name=addon,
+                # Reading the name orders the release after its namespace; nothing else waits.
+                namespace=namespace.metadata.name,
+                path=source.path,
+                version=source.version,
+                repo=source.repo,
+                values=values,
+                overrides=overrides.get(addon, {}),
+                timeout=timeout,
+            )
+            if secret_values:
+                release_args["secret_values"] = secret_values
+            return HelmRelease(f"{resource_name}-{addon}", release_args, opts=child)
+
+        self.releases = {}
+        if install_controller:
+            self.releases[controller] = install(controller, ingress_controller_values(controller, class_name))
+        if install_cert_manager:
+            # crds.keep (the chart's default) leaves the CRDs, and so every Certificate, on uninstall.
+            self.releases[CERT_MANAGER] = install(CERT_MANAGER, {"crds": {"enabled": True, "keep": True}})
+        if install_monitoring:
+            password = args.get("grafana_admin_password")
+            if password is None:
+                password = random.RandomPassword(
+                    f"{resource_name}-grafana-admin", length=24, special=False, opts=child
+                ).result
+            self.releases[KUBE_PROMETHEUS_STACK] = install(
+                KUBE_PROMETHEUS_STACK,
+                monitoring_values(KUBE_PROMETHEUS_STACK),
+                secret_values={"grafana": {"adminPassword": password}},
+            )
+
+        cert_manager = self.releases.get(CERT_MANAGER)
+        monitoring = self.releases.get(KUBE_PROMETHEUS_STACK)
+        self.cert_manager_release = cert_manager.release if cert_manager else None
+        self.monitoring_release = monitoring.release if monitoring else None
+        # Without cert-manager here, the issuers go to a cert-manager installed by other means.
+        issuer_opts = pulumi.ResourceOptions(
+            parent=self, depends_on=[self.cert_manager_release] if self.cert_manager_release else None
+        )
+        self.issuers = {
+            issuer: k8s.apiextensions.CustomResource(
+                f"{resource_name}-issuer-{issuer}",
+                api_version="cert-manager.io/v1",
+                kind="ClusterIssuer",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=issuer,
+                    labels={"app.kubernetes.io/part-of": part_of, "app.kubernetes.io/managed-by": MANAGED_BY},
+                ),
+                spec=cluster_issuer_spec(issuer, acme_email, class_name),
+                opts=issuer_opts,
+            )
+            for issuer in issuers
+        }
+
+        self.ingress_controller = controller
+        self.ingress_class_name = class_name
+        self.ingress_namespace = namespaces[controller]
+        self.monitoring_namespace = namespaces[KUBE_PROMETHEUS_STACK]
+        self.service_monitor_labels = {"release": KUBE_PROMETHEUS_STACK}
+        self.register_outputs({f"{addon}_status": release.status for addon, release in self.releases.items()})
+
+    @staticmethod
+    def _namespace_labels(name: str, addon: str, part_of: str) -> dict[str, str]:
+        level = POD_SECURITY[addon]
+        labels = {
+            "app.kubernetes.io/name": addon,
+            "app.kubernetes.io/part-of": part_of,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            # Set by the API server on every namespace too; explicit, so policies can rely on it.
+            "kubernetes.io/metadata.name": name,
+        }
+        for mode in ("enforce", "warn", "audit"):
+            labels[f"pod-security.kubernetes.io/{mode}"] = level
+            labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
+        return labels

@@ -1,0 +1,605 @@
+"""PostgresDatabase under mocks: every default, every option and every error, plus the pure checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.database import (
+    DEFAULT_EXPORTER_IMAGE,
+    DEFAULT_IMAGE,
+    PGDATA,
+    PostgresDatabase,
+    PostgresDatabaseArgs,
+    check_access_modes,
+    check_cron_schedule,
+    check_pg_identifier,
+    check_storage_class,
+    check_storage_not_shrunk,
+    check_storage_size,
+)
+from tests.harness import Recorded, Recorder, synth
+
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+SERVICE = "kubernetes:core/v1:Service"
+SECRET = "kubernetes:core/v1:Secret"
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+CRONJOB = "kubernetes:batch/v1:CronJob"
+ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+MOCK_PASSWORD = "mock-generated-password-Zq8v"
+CLIENTS = {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "shop", "app.kubernetes.io/component": "web"}
+
+
+def _args(**overrides: Any) -> PostgresDatabaseArgs:
+    args: dict[str, Any] = {"namespace": "shop", "client_selector": CLIENTS, **overrides}
+    return args  # type: ignore[return-value]
+
+
+def _build(**overrides: Any) -> dict[str, Any]:
+    """Build ``PostgresDatabase("db", ...)`` and return its resolved outputs."""
+
+    def build() -> pulumi.Output[dict[str, Any]]:
+        db = PostgresDatabase("db", _args(**overrides))
+        return pulumi.Output.all(
+            service_name=db.service_name,
+            host=db.host,
+            port=db.port,
+            database=db.database,
+            user=db.user,
+            secret_name=db.secret_name,
+            password_key=db.password_key,
+            connection_string=db.connection_string,
+            connection_string_secret=pulumi.Output.from_input(db.connection_string.is_secret()),
+            storage_size=db.storage_size,
+            selector=db.selector,
+        )
+
+    return dict(synth(build))
+
+
+def _pod(mocks: Recorder) -> dict[str, Any]:
+    return dict(mocks.one(DEPLOYMENT).spec["template"]["spec"])
+
+
+def _container(mocks: Recorder, name: str = "postgres") -> dict[str, Any]:
+    return next(c for c in _pod(mocks)["containers"] if c["name"] == name)
+
+
+def _claim(mocks: Recorder, name: str = "db-data") -> Recorded:
+    return mocks.named(name)
+
+
+def _env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def _unwrap(value: Any) -> Any:
+    """The plain value of a recorded input that may travel as a Pulumi secret."""
+    return value["value"] if isinstance(value, dict) and "value" in value and len(value) == 2 else value
+
+
+def _chain(err: BaseException | None) -> str:
+    """Every message in an exception chain (Pulumi wraps errors raised inside an apply)."""
+    messages = []
+    while err is not None:
+        messages.append(str(err))
+        err = err.__cause__ or err.__context__
+    return "\n".join(messages)
+
+
+# -- defaults ------------------------------------------------------------------------------------
+
+
+def test_outputs_default_to_app_database_and_user_on_port_5432(mocks: Recorder) -> None:
+    out = _build()
+    assert out["service_name"] == "db"
+    assert out["host"] == "db.shop.svc"
+    assert out["port"] == 5432
+    assert out["database"] == "app"
+    assert out["user"] == "app"
+    assert out["secret_name"] == "db-credentials"
+    assert out["password_key"] == "password"
+    assert out["storage_size"] == "10Gi"
+
+
+def test_connection_string_is_a_secret_with_the_generated_password(mocks: Recorder) -> None:
+    out = _build()
+    assert out["connection_string"] == f"postgresql://app:{MOCK_PASSWORD}@db.shop.svc:5432/app"
+    assert out["connection_string_secret"] is True
+
+
+def test_password_is_generated_stable_and_url_safe(mocks: Recorder) -> None:
+    _build()
+    password = mocks.one(PASSWORD)
+    assert password.inputs["length"] == 32
+    assert password.inputs["special"] is False
+    assert password.protect is True, "the only copy of the password in state is protected"
+    assert {"result", "bcryptHash"} <= set(password.additional_secret_outputs)
+    assert password.parent == mocks.one("webstack:data:PostgresDatabase").urn
+
+
+def test_password_lives_in_a_secret_whose_data_is_secret(mocks: Recorder) -> None:
+    _build()
+    secret = mocks.one(SECRET)
+    assert secret.metadata["name"] == "db-credentials"
+    assert secret.inputs["type"] == "Opaque"
+    # The whole map travels as a Pulumi secret (one of its values is one).
+    assert secret.secret_paths == ["stringData"]
+    assert _unwrap(secret.inputs["stringData"]) == {"username": "app", "password": MOCK_PASSWORD}
+    assert {"data", "stringData"} <= set(secret.additional_secret_outputs)
+
+
+def test_password_appears_in_no_input_outside_the_secret(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily"}, metrics={})
+    for resource in mocks.resources:
+        if resource.typ == SECRET:
+            continue
+        assert MOCK_PASSWORD not in json.dumps(resource.inputs, default=str), resource.name
+
+
+def test_data_volume_defaults_to_10gi_rwo_default_class_with_a_stable_name(mocks: Recorder) -> None:
+    _build()
+    claim = _claim(mocks)
+    assert claim.metadata["name"] == "db-data"
+    assert claim.metadata["namespace"] == "shop"
+    assert claim.spec["accessModes"] == ["ReadWriteOnce"]
+    assert claim.spec["resources"] == {"requests": {"storage": "10Gi"}}
+    assert "storageClassName" not in claim.spec, "None leaves the choice to the default StorageClass"
+
+
+def test_data_volume_is_retained_and_protected_by_default(mocks: Recorder) -> None:
+    _build()
+    claim = _claim(mocks)
+    assert claim.retain_on_delete is True
+    assert claim.protect is True
+    assert claim.delete_before_replace is False
+    assert claim.replace_on_changes == []
+    assert claim.ignore_changes == []
+
+
+def test_unprotected_volume_is_still_retained(mocks: Recorder) -> None:
+    _build(protect=False)
+    claim = _claim(mocks)
+    assert claim.protect is False
+    assert claim.retain_on_delete is True
+    assert mocks.one(PASSWORD).protect is False
+
+
+def test_storage_class_size_modes_and_claim_name_come_from_args(mocks: Recorder) -> None:
+    _build(storage_size="30Gi", storage_class="fast-ssd", access_modes=["ReadWriteOncePod"], claim_name="pg-vol")
+    claim = mocks.named("db-data")
+    assert claim.metadata["name"] == "pg-vol"
+    assert claim.spec["storageClassName"] == "fast-ssd"
+    assert claim.spec["accessModes"] == ["ReadWriteOncePod"]
+    assert claim.spec["resources"]["requests"]["storage"] == "30Gi"
+    volume = next(v for v in _pod(mocks)["volumes"] if v["name"] == "data")
+    assert volume["persistentVolumeClaim"]["claimName"] == "pg-vol"
+
+
+def test_data_aliases_are_passed_to_the_claim(mocks: Recorder) -> None:
+    _build(data_aliases=[pulumi.Alias(name="old-db-data")])
+    aliases = _claim(mocks).aliases
+    assert len(aliases) == 1
+    assert "old-db-data" in json.dumps(aliases)
+
+
+def test_server_is_one_replica_with_recreate_and_a_stable_selector(mocks: Recorder) -> None:
+    out = _build()
+    deployment = mocks.one(DEPLOYMENT)
+    assert deployment.metadata["name"] == "db"
+    assert deployment.spec["replicas"] == 1
+    assert deployment.spec["strategy"] == {"type": "Recreate"}
+    assert (
+        deployment.spec["selector"]["matchLabels"]
+        == out["selector"]
+        == {
+            "app.kubernetes.io/name": "db",
+            "app.kubernetes.io/instance": "db",
+            "app.kubernetes.io/component": "database",
+        }
+    )
+
+
+def test_server_runs_the_pinned_image_with_pgdata_in_a_subdirectory(mocks: Recorder) -> None:
+    _build()
+    container = _container(mocks)
+    assert container["image"] == DEFAULT_IMAGE == "postgres:17.6-alpine"
+    assert container["imagePullPolicy"] == "Always"
+    env = _env(container)
+    assert env["PGDATA"] == PGDATA == "/var/lib/postgresql/data/pgdata"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["data"] == "/var/lib/postgresql/data"
+    assert PGDATA.startswith(mounts["data"] + "/")
+    assert env["POSTGRES_DB"] == "app"
+    assert env["POSTGRES_USER"] == "app"
+    assert env["POSTGRES_PASSWORD"] == {"secretKeyRef": {"name": "db-credentials", "key": "password"}}
+
+
+def test_probes_use_pg_isready(mocks: Recorder) -> None:
+    _build()
+    container = _container(mocks)
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        command = container[probe]["exec"]["command"]
+        assert command[0] == "pg_isready", probe
+        assert "--username=app" in command
+        assert "--dbname=app" in command
+    assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] >= 600
+
+
+def test_security_context_is_restricted_with_a_high_uid(mocks: Recorder) -> None:
+    _build()
+    pod = _pod(mocks)
+    ctx = pod["securityContext"]
+    assert ctx["runAsNonRoot"] is True
+    assert ctx["runAsUser"] == ctx["runAsGroup"] == ctx["fsGroup"] == 10001
+    assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert ctx["fsGroupChangePolicy"] == "OnRootMismatch"
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["enableServiceLinks"] is False
+    container = _container(mocks)["securityContext"]
+    assert container["allowPrivilegeEscalation"] is False
+    assert container["privileged"] is False
+    assert container["readOnlyRootFilesystem"] is True
+    assert container["runAsNonRoot"] is True
+    assert container["runAsUser"] > 10000
+    assert container["capabilities"] == {"drop": ["ALL"]}
+    assert container["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+def test_read_only_root_has_writable_socket_and_tmp_dirs(mocks: Recorder) -> None:
+    _build()
+    mounts = {m["mountPath"]: m["name"] for m in _container(mocks)["volumeMounts"]}
+    volumes = {v["name"]: v for v in _pod(mocks)["volumes"]}
+    for path in ("/var/run/postgresql", "/tmp"):
+        assert "emptyDir" in volumes[mounts[path]], path
+
+
+def test_dedicated_service_account_without_token(mocks: Recorder) -> None:
+    _build()
+    account = mocks.one(ACCOUNT)
+    assert account.inputs["automountServiceAccountToken"] is False
+    assert _pod(mocks)["serviceAccountName"] == account.metadata["name"] == "db"
+
+
+def test_resources_default_and_merge_overrides(mocks: Recorder) -> None:
+    _build(requests={"memory": "512Mi"}, limits={"cpu": "2"})
+    resources = _container(mocks)["resources"]
+    assert resources["requests"] == {"cpu": "250m", "memory": "512Mi", "ephemeral-storage": "128Mi"}
+    assert resources["limits"] == {"cpu": "2", "memory": "1Gi", "ephemeral-storage": "1Gi"}
+
+
+def test_service_is_cluster_ip_on_5432_with_a_stable_name(mocks: Recorder) -> None:
+    _build()
+    service = mocks.one(SERVICE)
+    assert service.metadata["name"] == "db"
+    assert service.spec["type"] == "ClusterIP"
+    assert service.spec["ports"] == [{"name": "postgres", "port": 5432, "targetPort": "postgres", "protocol": "TCP"}]
+    assert service.spec["selector"] == mocks.one(DEPLOYMENT).spec["selector"]["matchLabels"]
+
+
+def test_network_policy_admits_only_the_clients_to_5432(mocks: Recorder) -> None:
+    _build()
+    policy = mocks.one(POLICY).spec
+    assert policy["podSelector"]["matchLabels"] == mocks.one(DEPLOYMENT).spec["selector"]["matchLabels"]
+    assert policy["policyTypes"] == ["Ingress"]
+    assert policy["ingress"] == [
+        {"from": [{"podSelector": {"matchLabels": CLIENTS}}], "ports": [{"port": 5432, "protocol": "TCP"}]}
+    ]
+
+
+def test_no_backup_and_no_metrics_by_default(mocks: Recorder) -> None:
+    _build()
+    assert mocks.of_type(CRONJOB) == []
+    assert [c["name"] for c in _pod(mocks)["containers"]] == ["postgres"]
+    assert [p["name"] for p in mocks.one(SERVICE).spec["ports"]] == ["postgres"]
+    assert len(mocks.of_type(PVC)) == 1
+
+
+def test_labels_are_the_standard_set_with_the_image_tag_as_version(mocks: Recorder) -> None:
+    _build(instance="shop-prod", part_of="shop")
+    labels = mocks.one(DEPLOYMENT).metadata["labels"]
+    assert labels == {
+        "app.kubernetes.io/name": "db",
+        "app.kubernetes.io/instance": "shop-prod",
+        "app.kubernetes.io/component": "database",
+        "app.kubernetes.io/version": "17.6-alpine",
+        "app.kubernetes.io/part-of": "shop",
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+    assert _claim(mocks).metadata["labels"] == labels
+
+
+def test_every_child_is_parented_to_the_component(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily"}, metrics={})
+    component = mocks.one("webstack:data:PostgresDatabase")
+    for resource in mocks.resources:
+        if resource is not component:
+            assert resource.parent == component.urn, resource.name
+
+
+# -- existing secret -----------------------------------------------------------------------------
+
+
+def test_existing_secret_replaces_the_generated_password(mocks: Recorder) -> None:
+    out = _build(existing_secret={"name": "pg-creds", "key": "pw"})
+    assert mocks.of_type(PASSWORD) == []
+    assert mocks.of_type(SECRET) == []
+    assert out["secret_name"] == "pg-creds"
+    assert out["password_key"] == "pw"
+    assert _env(_container(mocks))["POSTGRES_PASSWORD"] == {"secretKeyRef": {"name": "pg-creds", "key": "pw"}}
+
+
+def test_existing_secret_connection_string_has_no_password_and_is_secret(mocks: Recorder) -> None:
+    out = _build(existing_secret={"name": "pg-creds"})
+    assert out["connection_string"] == "postgresql://app@db.shop.svc:5432/app"
+    assert out["connection_string_secret"] is True
+    assert out["password_key"] == "password"
+
+
+# -- backups -------------------------------------------------------------------------------------
+
+
+def test_backup_cronjob_runs_pg_dump_on_the_schedule_in_utc(mocks: Recorder) -> None:
+    _build(backup={"schedule": "30 1 * * *"})
+    job = mocks.one(CRONJOB)
+    assert job.metadata["name"] == "db-backup"
+    assert job.spec["schedule"] == "30 1 * * *"
+    assert job.spec["timeZone"] == "Etc/UTC"
+    assert job.spec["concurrencyPolicy"] == "Forbid"
+    pod = job.spec["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == DEFAULT_IMAGE
+    assert "pg_dump" in container["command"][-1]
+    env = _env(container)
+    assert env["PGHOST"] == "db"
+    assert env["PGPASSWORD"] == {"secretKeyRef": {"name": "db-credentials", "key": "password"}}
+    assert env["RETENTION_DAYS"] == "7"
+    assert pod["restartPolicy"] == "Never"
+
+
+def test_backup_pod_has_the_same_security_context(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily"})
+    pod = mocks.one(CRONJOB).spec["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["securityContext"] == _pod(mocks)["securityContext"]
+    assert pod["containers"][0]["securityContext"] == _container(mocks)["securityContext"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["serviceAccountName"] == "db"
+
+
+def test_backup_volume_is_its_own_retained_protected_claim(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily", "storage_size": "40Gi", "retention_days": 3}, storage_class="fast")
+    claim = mocks.named("db-backups")
+    assert claim.metadata["name"] == "db-backups"
+    assert claim.spec["resources"]["requests"]["storage"] == "40Gi"
+    assert claim.spec["storageClassName"] == "fast", "defaults to the data volume's class"
+    assert claim.spec["accessModes"] == ["ReadWriteOnce"]
+    assert claim.retain_on_delete is True
+    assert claim.protect is True
+    pod = mocks.one(CRONJOB).spec["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["volumes"][0]["persistentVolumeClaim"]["claimName"] == "db-backups"
+    assert _env(pod["containers"][0])["RETENTION_DAYS"] == "3"
+
+
+def test_backup_defaults_to_20gi(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily"})
+    assert mocks.named("db-backups").spec["resources"]["requests"]["storage"] == "20Gi"
+
+
+def test_backup_pods_may_reach_the_database(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily"})
+    peers = mocks.one(POLICY).spec["ingress"][0]["from"]
+    backup_labels = mocks.one(CRONJOB).spec["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    backup_selector = peers[1]["podSelector"]["matchLabels"]
+    assert peers[0] == {"podSelector": {"matchLabels": CLIENTS}}
+    assert backup_selector.items() <= backup_labels.items()
+    assert backup_selector["app.kubernetes.io/component"] == "database-backup"
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def test_metrics_sidecar_exposes_a_named_metrics_port_on_the_service(mocks: Recorder) -> None:
+    _build(metrics={})
+    exporter = _container(mocks, "exporter")
+    assert exporter["image"] == DEFAULT_EXPORTER_IMAGE
+    assert exporter["ports"] == [{"name": "metrics", "containerPort": 9187, "protocol": "TCP"}]
+    assert exporter["securityContext"] == _container(mocks)["securityContext"]
+    env = _env(exporter)
+    assert env["DATA_SOURCE_URI"] == "127.0.0.1:5432/app?sslmode=disable"
+    assert env["DATA_SOURCE_PASS"] == {"secretKeyRef": {"name": "db-credentials", "key": "password"}}
+    ports = {p["name"]: p for p in mocks.one(SERVICE).spec["ports"]}
+    assert ports["metrics"] == {"name": "metrics", "port": 9187, "targetPort": "metrics", "protocol": "TCP"}
+
+
+def test_metrics_port_admits_only_the_monitoring_namespace(mocks: Recorder) -> None:
+    _build(metrics={"monitoring_namespace": "observability"})
+    rules = mocks.one(POLICY).spec["ingress"]
+    assert rules[1] == {
+        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}],
+        "ports": [{"port": 9187, "protocol": "TCP"}],
+    }
+    assert rules[0]["ports"] == [{"port": 5432, "protocol": "TCP"}], "the database port stays clients-only"
+
+
+def test_metrics_monitoring_namespace_defaults_to_monitoring(mocks: Recorder) -> None:
+    _build(metrics={})
+    peer = mocks.one(POLICY).spec["ingress"][1]["from"][0]
+    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+
+
+# -- the volume never shrinks --------------------------------------------------------------------
+
+
+def test_growing_past_the_deployed_size_is_accepted(mocks: Recorder) -> None:
+    _build(storage_size="20Gi", min_storage_size="10Gi")
+    assert _claim(mocks).spec["resources"]["requests"]["storage"] == "20Gi"
+
+
+def test_growing_past_a_deployed_size_from_an_output_is_accepted(mocks: Recorder) -> None:
+    _build(storage_size="20Gi", min_storage_size=pulumi.Output.from_input("10Gi"))
+    assert _claim(mocks).spec["resources"]["requests"]["storage"] == "20Gi"
+
+
+def test_shrinking_below_a_plain_deployed_size_is_refused_before_anything_registers(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"storage_size: '5Gi' is smaller than the volume already deployed \('10Gi'\)"):
+        PostgresDatabase("db", _args(storage_size="5Gi", min_storage_size="10Gi"))
+
+
+def test_shrinking_below_a_deployed_size_from_an_output_fails_the_run(mocks: Recorder) -> None:
+    with pytest.raises(Exception) as info:  # noqa: PT011 - Pulumi wraps the ValueError raised in the apply
+        _build(storage_size="5Gi", min_storage_size=pulumi.Output.from_input("10Gi"))
+    assert "'5Gi' is smaller than the volume already deployed ('10Gi')" in _chain(info.value)
+    assert mocks.of_type(PVC) == [], "the claim is never sent with the smaller size"
+
+
+def test_shrinking_the_backup_volume_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"backup.storage_size: '10Gi' is smaller"):
+        PostgresDatabase("db", _args(backup={"schedule": "@daily", "storage_size": "10Gi", "min_storage_size": "20Gi"}))
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"storage_size": "ten"}, r"PostgresDatabase storage_size: 'ten' is not a Kubernetes quantity"),
+        ({"storage_size": "0"}, r"PostgresDatabase storage_size: '0' must be greater than zero"),
+        ({"storage_size": "500m"}, r"PostgresDatabase storage_size: '500m' is not a whole number of bytes"),
+        ({"storage_class": "Fast_SSD"}, r"PostgresDatabase storage_class: 'Fast_SSD' is not a valid DNS-1123"),
+        ({"access_modes": ["ReadWriteSometimes"]}, r"access_modes: 'ReadWriteSometimes' is not an access mode"),
+        ({"access_modes": []}, r"access_modes: \[\] must be a non-empty list"),
+        ({"access_modes": ["ReadOnlyMany"]}, r"access_modes: \['ReadOnlyMany'\] is read-only"),
+        (
+            {"existing_secret": {"name": "pg"}, "generate_password": True},
+            r"existing_secret: a password cannot come both from an existing Secret and from a generated one",
+        ),
+        ({"generate_password": False}, r"generate_password: False needs existing_secret"),
+        ({"existing_secret": {"name": "Bad_Name"}}, r"existing_secret.name: 'Bad_Name' is not a valid DNS-1123"),
+        ({"backup": {"schedule": "every night"}}, r"backup.schedule: 'every night' has 2 fields, not 5"),
+        ({"backup": {"schedule": "0 25 * * *"}}, r"backup.schedule: '0 25 \* \* \*' is not a valid cron .*hour 25"),
+        ({"backup": {"schedule": "@daily", "retention_days": 0}}, r"backup.retention_days: 0 is out of range"),
+        ({"backup": {"schedule": "@daily", "storage_size": "1x"}}, r"backup.storage_size: '1x' is not a Kubernetes"),
+        ({"image": "postgres"}, r"PostgresDatabase image: 'postgres' does not pin a version"),
+        ({"image": "postgres:latest"}, r"PostgresDatabase image: 'postgres:latest' does not pin a version"),
+        ({"metrics": {"image": "exporter:latest"}}, r"metrics.image: 'exporter:latest' does not pin a version"),
+        ({"metrics": {"monitoring_namespace": "Mon"}}, r"metrics.monitoring_namespace: 'Mon' is not a valid"),
+        ({"database": "my-db"}, r"PostgresDatabase database: 'my-db' is not a plain PostgreSQL name"),
+        ({"user": "Admin"}, r"PostgresDatabase user: 'Admin' is not a plain PostgreSQL name"),
+        ({"name": "1db"}, r"PostgresDatabase name: '1db' must start with a letter"),
+        ({"name": "d" * 46}, r"PostgresDatabase name: 'd{46}' is 46 characters; use at most 45"),
+        ({"claim_name": "Data"}, r"PostgresDatabase claim_name: 'Data' is not a valid DNS-1123 subdomain"),
+        ({"requests": {"cpu": "2"}}, r"PostgresDatabase resources requests\['cpu'\]: the request '2' is above"),
+        ({"limits": {"memory": "lots"}}, r"PostgresDatabase resources\['memory'\]: 'lots' is not a Kubernetes"),
+        ({"client_selector": {}}, r"PostgresDatabase client_selector: empty"),
+        ({"run_as_user": 0}, r"PostgresDatabase run_as_user: 0 is out of range"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_argument(mocks: Recorder, overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        PostgresDatabase("db", _args(**overrides))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"backup": {"schedule": "bad"}},
+        {"backup": {"schedule": "@daily", "storage_size": "5Gi", "min_storage_size": "10Gi"}},
+        {"metrics": {"image": "exporter:latest"}},
+    ],
+)
+def test_every_input_is_checked_before_any_child_is_registered(mocks: Recorder, overrides: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="PostgresDatabase"):
+        synth(lambda: PostgresDatabase("db", _args(**overrides)).host)
+    assert [r.typ for r in mocks.resources if r.typ != "webstack:data:PostgresDatabase"] == []
+
+
+# -- pure checks ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        "0 3 * * *",
+        "*/15 * * * *",
+        "0 0 1,15 * *",
+        "30 2 * * mon-fri",
+        "0 4 ? JAN,JUL SUN",
+        "5-55/10 0-23/2 1-31 1-12 0-6",
+        "@daily",
+        "@Weekly",
+        "@midnight",
+        "5/10 * * * *",
+    ],
+)
+def test_cron_schedules_kubernetes_accepts_pass(schedule: str) -> None:
+    assert check_cron_schedule(schedule, "k") == schedule
+
+
+@pytest.mark.parametrize(
+    ("schedule", "detail"),
+    [
+        ("", "is not a cron schedule"),
+        ("0 3 * *", "has 4 fields, not 5"),
+        ("0 3 * * * *", "has 6 fields, not 5"),
+        ("60 * * * *", "minute 60 is outside 0-59"),
+        ("0 24 * * *", "hour 24 is outside 0-23"),
+        ("0 0 0 * *", "day of month 0 is outside 1-31"),
+        ("0 0 * 13 *", "month 13 is outside 1-12"),
+        ("0 0 * * 7", "day of week 7 is outside 0-6"),
+        ("0 0 * * funday", "day of week 'funday' is not a number"),
+        ("*/0 * * * *", "minute step '0' is not a whole number of at least 1"),
+        ("10-5 * * * *", "minute range '10-5' runs backwards"),
+        ("0 3 * * 1,", "day of week has an empty entry"),
+        ("@every 1h", "is not a supported macro"),
+        ("@fortnightly", "is not a supported macro"),
+        ("CRON_TZ=UTC 0 3 * * *", "sets a time zone"),
+    ],
+)
+def test_malformed_cron_schedules_are_refused_with_the_reason(schedule: str, detail: str) -> None:
+    with pytest.raises(ValueError, match=r"^webstack:dbBackupSchedule: ") as info:
+        check_cron_schedule(schedule, "webstack:dbBackupSchedule")
+    assert detail in str(info.value)
+    assert "'0 3 * * *'" in str(info.value), "the message shows a valid example"
+
+
+def test_storage_size_accepts_whole_byte_quantities() -> None:
+    assert check_storage_size("10Gi", "k") == 10 * 2**30
+    assert check_storage_size("1.5Gi", "k") == 3 * 2**29
+    assert check_storage_size("1G", "k") == 10**9
+
+
+def test_storage_class_empty_means_the_default_class() -> None:
+    assert check_storage_class("", "k") is None
+    assert check_storage_class(None, "k") is None
+    assert check_storage_class("gp3.encrypted", "k") == "gp3.encrypted"
+
+
+def test_access_modes_refuse_duplicates() -> None:
+    assert check_access_modes(["ReadWriteOnce"], "k") == ("ReadWriteOnce",)
+    with pytest.raises(ValueError, match="repeats an access mode"):
+        check_access_modes(["ReadWriteOnce", "ReadWriteOnce"], "k")
+
+
+def test_pg_identifier_allows_plain_lowercase_names() -> None:
+    assert check_pg_identifier("shop_2", "k") == "shop_2"
+    with pytest.raises(ValueError, match="not a plain PostgreSQL name"):
+        check_pg_identifier("x" * 64, "k")
+
+
+@pytest.mark.parametrize(
+    ("size", "floor"), [("10Gi", None), ("10Gi", ""), ("10Gi", "10Gi"), ("11Gi", "10Gi"), ("10240Mi", "10Gi")]
+)
+def test_equal_or_larger_sizes_pass_the_floor(size: str, floor: str | None) -> None:
+    assert check_storage_not_shrunk(size, floor, "k") == size
+
+
+@pytest.mark.parametrize(("size", "floor"), [("9Gi", "10Gi"), ("10239Mi", "10Gi"), ("1G", "1Gi")])
+def test_smaller_sizes_fail_the_floor_naming_the_minimum(size: str, floor: str) -> None:
+    with pytest.raises(ValueError, match=rf"^k: '{size}' is smaller .* set it to '{floor}' or more"):
+        check_storage_not_shrunk(size, floor, "k")

@@ -1,0 +1,157 @@
+"""components/namespace.py: the namespace baseline, built on recording mocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.namespace import Namespace, NamespaceArgs
+from tests.harness import Recorder, synth
+
+NAMESPACE = "kubernetes:core/v1:Namespace"
+QUOTA = "kubernetes:core/v1:ResourceQuota"
+LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+CHILD_TYPES = [LIMIT_RANGE, NAMESPACE, QUOTA, NETWORK_POLICY]
+
+
+def _build(**extra: Any) -> str:
+    """Build a fresh Namespace named ``team-a`` and return its resolved ``name`` output."""
+    args: NamespaceArgs = {"name": "team-a", **extra}  # type: ignore[typeddict-item]
+    return str(synth(lambda: Namespace("baseline", args).name))
+
+
+def test_name_output_is_the_namespace_name(mocks: Recorder) -> None:
+    assert _build() == "team-a"
+    assert mocks.one(NAMESPACE).metadata["name"] == "team-a"
+
+
+def test_component_type_token_and_exactly_its_four_children(mocks: Recorder) -> None:
+    _build()
+    component = mocks.one("webstack:core:Namespace")
+    assert component.name == "baseline"
+    assert sorted(r.typ for r in mocks.resources if r.typ.startswith("kubernetes:")) == sorted(CHILD_TYPES)
+
+
+def test_every_child_is_parented_to_the_component(mocks: Recorder) -> None:
+    _build()
+    component = mocks.one("webstack:core:Namespace")
+    for typ in CHILD_TYPES:
+        child = mocks.one(typ)
+        assert child.parent == component.urn
+        assert "webstack:core:Namespace" in child.parent
+
+
+def test_pod_security_default_is_restricted_for_enforce_warn_and_audit(mocks: Recorder) -> None:
+    _build()
+    labels = mocks.one(NAMESPACE).metadata["labels"]
+    for mode in ("enforce", "warn", "audit"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "latest"
+
+
+def test_pod_security_level_can_be_lowered(mocks: Recorder) -> None:
+    _build(pod_security="baseline")
+    labels = mocks.one(NAMESPACE).metadata["labels"]
+    assert {labels[f"pod-security.kubernetes.io/{m}"] for m in ("enforce", "warn", "audit")} == {"baseline"}
+
+
+def test_namespace_carries_the_recommended_labels(mocks: Recorder) -> None:
+    _build()
+    labels = mocks.one(NAMESPACE).metadata["labels"]
+    assert labels["app.kubernetes.io/name"] == "team-a"
+    assert labels["app.kubernetes.io/part-of"] == "webstack"
+    assert labels["app.kubernetes.io/managed-by"] == "pulumi"
+    assert labels["kubernetes.io/metadata.name"] == "team-a"
+
+
+def test_quota_default(mocks: Recorder) -> None:
+    _build()
+    assert mocks.one(QUOTA).spec["hard"] == {
+        "requests.cpu": "4",
+        "requests.memory": "8Gi",
+        "limits.cpu": "8",
+        "limits.memory": "16Gi",
+        "requests.storage": "100Gi",
+        "pods": "50",
+    }
+
+
+def test_quota_can_be_set(mocks: Recorder) -> None:
+    _build(quota={"pods": "5"})
+    assert mocks.one(QUOTA).spec["hard"] == {"pods": "5"}
+
+
+def test_limit_range_defaults(mocks: Recorder) -> None:
+    _build()
+    assert mocks.one(LIMIT_RANGE).spec["limits"] == [
+        {
+            "type": "Container",
+            "default": {"cpu": "500m", "memory": "256Mi"},
+            "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+        }
+    ]
+
+
+def test_default_deny_network_policy_selects_every_pod_for_ingress(mocks: Recorder) -> None:
+    _build()
+    spec = mocks.one(NETWORK_POLICY).spec
+    assert spec == {"podSelector": {}, "policyTypes": ["Ingress"]}  # no ingress rule: nothing admitted
+
+
+def test_namespaced_children_live_in_the_namespace_with_its_app_labels(mocks: Recorder) -> None:
+    _build(part_of="shop")
+    for typ in (QUOTA, LIMIT_RANGE, NETWORK_POLICY):
+        metadata = mocks.one(typ).metadata
+        assert metadata["namespace"] == "team-a"
+        assert metadata["labels"] == {
+            "app.kubernetes.io/name": "team-a",
+            "app.kubernetes.io/part-of": "shop",
+            "app.kubernetes.io/managed-by": "pulumi",
+        }
+
+
+# --- errors: raised before anything is registered -----------------------------------------
+
+
+def test_bad_name_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"^Namespace name: 'Team_A' is not a valid DNS-1123 label"):
+        Namespace("baseline", {"name": "Team_A"})
+
+
+def test_bad_pod_security_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"^Namespace pod_security: 'strict' is not one of 'restricted'"):
+        Namespace("baseline", {"name": "team-a", "pod_security": "strict"})
+
+
+def test_bad_quota_quantity_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"^Namespace quota\['limits.memory'\]: '16GB' is not a Kubernetes quantity"):
+        Namespace("baseline", {"name": "team-a", "quota": {"limits.memory": "16GB"}})
+
+
+def test_zero_quota_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"^Namespace quota\['pods'\]: '0' must be greater than zero"):
+        Namespace("baseline", {"name": "team-a", "quota": {"pods": "0"}})
+
+
+def test_default_request_above_default_limit_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^Namespace default_requests\['cpu'\]: the request '1' is above the limit '500m' "
+        r"\(Namespace default_limits\['cpu'\]\)",
+    ):
+        Namespace("baseline", {"name": "team-a", "default_requests": {"cpu": "1", "memory": "128Mi"}})
+
+
+def test_negative_default_request_is_refused(mocks: Recorder) -> None:
+    # A negative request is numerically "within" the limit, so it needs its own check.
+    with pytest.raises(ValueError, match=r"^Namespace default_requests\['cpu'\]: '-1' must be greater than zero"):
+        Namespace("baseline", {"name": "team-a", "default_requests": {"cpu": "-1"}})
+
+
+def test_malformed_default_limit_without_a_matching_request_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(
+        ValueError, match=r"^Namespace default_limits\['ephemeral-storage'\]: 'lots' is not a Kubernetes quantity"
+    ):
+        Namespace("baseline", {"name": "team-a", "default_limits": {"ephemeral-storage": "lots"}})

@@ -1,0 +1,284 @@
+"""webstack/config/platform.py: the ingress, TLS, add-on and metrics keys, parsed without mocks.
+
+One test per default and one per error; every error is a ConfigError problem naming ``webstack:<key>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from webstack.config.platform import PlatformSettings
+from webstack.config.spec import ConfigError, SecretStr
+from webstack.settings import load_settings
+
+MINIMAL: dict[str, Any] = {"environment": "dev", "appImage": "x/y:1"}
+INGRESS: dict[str, Any] = {"ingressEnabled": True, "ingressHosts": ["app.example.com"]}
+ACME: dict[str, Any] = {**INGRESS, "acmeEmail": "ops@example.com"}
+
+
+def _platform(secret_keys: frozenset[str] = frozenset(), **raw: Any) -> PlatformSettings:
+    return load_settings({**MINIMAL, **raw}, "test", secret_keys).platform
+
+
+def _one_problem(**raw: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**MINIMAL, **raw}, "test")
+    problems = caught.value.problems
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+# -- defaults ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("enabled", False),
+        ("hosts", ()),
+        ("paths", ("/",)),
+        ("controller", "traefik"),
+        ("class_name", "traefik"),
+        ("namespace", "ingress"),
+        ("tls_secret_name", None),
+        ("acme_email", None),
+    ],
+)
+def test_ingress_default(field: str, expected: Any) -> None:
+    assert getattr(_platform().ingress, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("ingress_controller", True),
+        ("cert_manager", True),
+        ("monitoring", True),
+        ("cert_manager_namespace", "cert-manager"),
+        ("monitoring_namespace", "monitoring"),
+        ("grafana_admin_password", None),
+        ("charts_dir", None),
+        ("chart_paths", ()),
+        ("chart_values", {}),
+        ("helm_timeout", 600),
+        ("issuers", ()),
+    ],
+)
+def test_platform_default(field: str, expected: Any) -> None:
+    assert getattr(_platform(), field) == expected
+
+
+@pytest.mark.parametrize(("field", "expected"), [("enabled", False), ("port", None), ("path", "/metrics")])
+def test_metrics_default(field: str, expected: Any) -> None:
+    assert getattr(_platform().metrics, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("environment", "issuer"),
+    [("dev", "selfsigned"), ("staging", "letsencrypt-staging"), ("prod", "letsencrypt-prod")],
+)
+def test_default_issuer_follows_the_environment(environment: str, issuer: str) -> None:
+    assert _platform(environment=environment).ingress.issuer == issuer
+
+
+def test_ingress_nginx_default_class_is_nginx() -> None:
+    assert _platform(ingressController="ingress-nginx").ingress.class_name == "nginx"
+
+
+def test_own_secret_alone_means_no_issuer() -> None:
+    platform = _platform(**INGRESS, tlsSecretName="app-example-com-tls")
+    assert platform.ingress.issuer is None
+    assert platform.ingress.tls_secret_name == "app-example-com-tls"
+    assert platform.issuers == ()
+
+
+def test_issuer_none_with_own_secret_is_accepted() -> None:
+    assert _platform(**INGRESS, tlsIssuer="none", tlsSecretName="mine").ingress.issuer is None
+
+
+def test_issuers_to_create_are_the_ingress_issuer_when_the_ingress_is_on() -> None:
+    assert _platform(**INGRESS).issuers == ("selfsigned",)
+
+
+def test_chart_values_become_nested_values_per_addon() -> None:
+    platform = _platform(
+        chartValues=[
+            "traefik:deployment.replicas=2",
+            "traefik:deployment.kind=DaemonSet",
+            "kube-prometheus-stack:prometheus.prometheusSpec.retention=15d",
+            "cert-manager:enableCertificateOwnerRef=true",
+        ]
+    )
+    assert platform.chart_values == {
+        "traefik": {"deployment": {"replicas": 2, "kind": "DaemonSet"}},
+        "kube-prometheus-stack": {"prometheus": {"prometheusSpec": {"retention": "15d"}}},
+        "cert-manager": {"enableCertificateOwnerRef": True},
+    }
+
+
+def test_chart_paths_and_local_dir_are_read() -> None:
+    platform = _platform(chartsLocalDir="/srv/charts", chartPaths=["traefik=tests/charts/webstack-probe"])
+    assert platform.charts_dir == "/srv/charts"
+    assert platform.chart_paths == (("traefik", "tests/charts/webstack-probe"),)
+
+
+def test_grafana_password_is_kept_as_a_secret_string() -> None:
+    platform = _platform(frozenset({"grafanaAdminPassword"}), grafanaAdminPassword="hunter22")
+    assert platform.grafana_admin_password == SecretStr("hunter22")
+    assert "hunter22" not in repr(platform)
+
+
+def test_metrics_port_and_path_are_read() -> None:
+    metrics = _platform(metricsEnabled=True, metricsPort=9797, metricsPath="/stats").metrics
+    assert (metrics.enabled, metrics.port, metrics.path) == (True, 9797, "/stats")
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+def test_unknown_issuer_is_refused() -> None:
+    problem = _one_problem(tlsIssuer="letsencrypt")
+    assert problem.startswith("webstack:tlsIssuer: 'letsencrypt' is not a known issuer; use one of 'selfsigned'")
+
+
+def test_lets_encrypt_without_acme_email_is_refused() -> None:
+    problem = _one_problem(**INGRESS, tlsIssuer="letsencrypt-staging")
+    assert problem.startswith("webstack:acmeEmail: is empty but tlsIssuer is 'letsencrypt-staging'; set the email")
+
+
+def test_acme_email_that_is_no_address_is_refused() -> None:
+    problem = _one_problem(acmeEmail="ops")
+    assert problem == "webstack:acmeEmail: 'ops' is not an email address; use one such as ops@example.com"
+
+
+@pytest.mark.parametrize("bad", ["App.example.com", "localhost", "https://app.example.com", "app.example.com/x"])
+def test_host_that_is_not_a_dns_name_is_refused(bad: str) -> None:
+    problem = _one_problem(ingressHosts=[bad])
+    assert problem.startswith(f"webstack:ingressHosts: {bad!r} is not a valid DNS host name")
+
+
+def test_duplicate_host_is_refused() -> None:
+    assert _one_problem(ingressHosts=["a.example.com", "a.example.com"]).startswith(
+        "webstack:ingressHosts: lists a host twice"
+    )
+
+
+def test_own_secret_and_issuer_both_set_are_refused() -> None:
+    problem = _one_problem(**INGRESS, tlsIssuer="selfsigned", tlsSecretName="mine")
+    assert problem.startswith("webstack:tlsIssuer: 'selfsigned' is set and so is tlsSecretName ('mine')")
+
+
+def test_ingress_without_hosts_is_refused() -> None:
+    problem = _one_problem(ingressEnabled=True)
+    assert problem.startswith("webstack:ingressHosts: is empty but ingressEnabled is true")
+
+
+def test_ingress_without_paths_is_refused() -> None:
+    problem = _one_problem(**INGRESS, ingressPaths=[])
+    assert problem.startswith("webstack:ingressPaths: is empty but ingressEnabled is true")
+
+
+def test_relative_path_is_refused() -> None:
+    assert _one_problem(ingressPaths=["api"]).startswith("webstack:ingressPaths: 'api' is not an HTTP path")
+
+
+def test_wildcard_host_with_lets_encrypt_is_refused() -> None:
+    problem = _one_problem(**{**ACME, "ingressHosts": ["*.example.com"]}, tlsIssuer="letsencrypt-staging")
+    assert problem.startswith("webstack:ingressHosts: *.example.com cannot be issued through ACME HTTP-01")
+
+
+@pytest.mark.parametrize("issuer", ["selfsigned", "letsencrypt-staging"])
+def test_untrusted_certificates_are_refused_in_prod(issuer: str) -> None:
+    problem = _one_problem(environment="prod", appImage="x/y:1", tlsIssuer=issuer)
+    assert problem.startswith(f"webstack:tlsIssuer: {issuer!r} in prod would serve a certificate browsers reject")
+
+
+def test_unknown_controller_is_refused() -> None:
+    assert _one_problem(ingressController="nginx").startswith(
+        "webstack:ingressController: 'nginx' is not one of 'traefik', 'ingress-nginx'"
+    )
+
+
+def test_invalid_class_name_is_refused() -> None:
+    assert _one_problem(ingressClassName="Traefik_Public").startswith(
+        "webstack:ingressClassName: 'Traefik_Public' is not a valid DNS-1123 subdomain"
+    )
+
+
+def test_invalid_own_secret_name_is_refused() -> None:
+    assert _one_problem(tlsSecretName="My_Cert").startswith(
+        "webstack:tlsSecretName: 'My_Cert' is not a valid DNS-1123 subdomain"
+    )
+
+
+@pytest.mark.parametrize("key", ["ingressNamespace", "certManagerNamespace", "monitoringNamespace"])
+def test_invalid_addon_namespace_is_refused(key: str) -> None:
+    assert _one_problem(**{key: "Ingress"}).startswith(f"webstack:{key}: 'Ingress' is not a valid DNS-1123 label")
+
+
+def test_shared_addon_namespace_is_refused() -> None:
+    problem = _one_problem(monitoringNamespace="ingress")
+    assert problem.startswith("webstack:monitoringNamespace: 'ingress' is also ingressNamespace")
+
+
+def test_addon_in_the_app_namespace_is_refused() -> None:
+    problem = _one_problem(namespace="apps", ingressNamespace="apps")
+    assert problem.startswith("webstack:ingressNamespace: 'apps' is the app namespace")
+
+
+def test_database_metrics_for_another_monitoring_namespace_are_refused() -> None:
+    problem = _one_problem(dbMetricsEnabled=True, dbMonitoringNamespace="prometheus")
+    assert problem.startswith("webstack:dbMonitoringNamespace: 'prometheus' differs from monitoringNamespace")
+
+
+@pytest.mark.parametrize("entry", ["traefik.deployment.replicas=2", "traefik:=2", "traefik:deployment..replicas=2"])
+def test_malformed_chart_value_is_refused(entry: str) -> None:
+    assert _one_problem(chartValues=[entry]) == (
+        f"webstack:chartValues: entry {entry!r} is not of the form addon:dotted.key=value"
+    )
+
+
+def test_chart_value_for_an_unknown_addon_is_refused() -> None:
+    assert _one_problem(chartValues=["nginx:replicas=2"]).startswith(
+        "webstack:chartValues: entry 'nginx:replicas=2' names no add-on"
+    )
+
+
+def test_chart_value_that_is_a_credential_is_refused() -> None:
+    problem = _one_problem(chartValues=["kube-prometheus-stack:grafana.adminPassword=admin"])
+    assert problem.startswith(
+        "webstack:chartValues: entry 'kube-prometheus-stack:grafana.adminPassword' sets a credential"
+    )
+    assert "=admin" not in problem
+
+
+def test_chart_value_that_is_not_yaml_is_refused() -> None:
+    assert _one_problem(chartValues=["traefik:a.b=[unclosed"]) == (
+        "webstack:chartValues: entry 'traefik:a.b=[unclosed' has a value that is not valid YAML; quote it"
+    )
+
+
+def test_chart_path_for_an_unknown_addon_is_refused() -> None:
+    assert _one_problem(chartPaths=["nginx=/srv/nginx"]).startswith("webstack:chartPaths: 'nginx' is not an add-on")
+
+
+def test_chart_path_that_is_empty_is_refused() -> None:
+    assert _one_problem(chartPaths=["traefik="]).startswith("webstack:chartPaths: 'traefik' has an empty path")
+
+
+def test_helm_timeout_out_of_range_is_refused() -> None:
+    assert _one_problem(helmTimeout=5).startswith("webstack:helmTimeout: 5 is out of range")
+
+
+def test_metrics_port_out_of_range_is_refused() -> None:
+    assert _one_problem(metricsPort=70000).startswith("webstack:metricsPort: 70000 is out of range")
+
+
+def test_metrics_path_that_is_relative_is_refused() -> None:
+    assert _one_problem(metricsPath="metrics").startswith("webstack:metricsPath: 'metrics' is not an HTTP path")
+
+
+def test_plaintext_grafana_password_is_refused() -> None:
+    assert _one_problem(grafanaAdminPassword="admin").startswith("webstack:grafanaAdminPassword: holds plaintext")

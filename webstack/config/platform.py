@@ -1,0 +1,382 @@
+"""Keys of the TLS Ingress, the platform add-ons (Helm releases) and the app's Prometheus scraping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import yaml
+
+from components.helm_release import deep_merge
+from components.ingress import ACME_ISSUERS, CONTROLLERS, DEFAULT_CLASS_NAMES, ISSUERS, LETSENCRYPT_PROD, SELF_SIGNED
+from components.platform import ADDONS
+from components.validation import check_dns_label, check_dns_subdomain, check_hostname, check_http_path
+from webstack.config.spec import Key, Reader, SecretStr
+
+NO_ISSUER = "none"
+TLS_ISSUERS = (*ISSUERS, NO_ISSUER)
+# The issuer each environment gets when tlsIssuer is left empty.
+DEFAULT_ISSUER = {"dev": SELF_SIGNED, "staging": "letsencrypt-staging", "prod": LETSENCRYPT_PROD}
+# Value keys that must never be set in plain config: their values are credentials.
+_SECRET_WORDS = ("password", "token")
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "ingressEnabled",
+        "boolean",
+        "Expose the app through a TLS Ingress: HTTPS only, HTTP redirected to HTTPS. The stack's url output "
+        "becomes https://<first host><first path>.",
+        False,
+    ),
+    Key(
+        "ingressHosts",
+        "array",
+        "Host names the Ingress serves (lowercase, fully qualified, e.g. app.example.com); at least one when "
+        "ingressEnabled.",
+        [],
+    ),
+    Key("ingressPaths", "array", "Paths routed to the app on every host (prefix match).", ["/"]),
+    Key(
+        "ingressController",
+        "string",
+        "Ingress controller: traefik (maintained) or ingress-nginx (upstream retired in March 2026; for "
+        "clusters that still run it). Decides the TLS and redirect annotations and the chart "
+        "platformIngressController installs.",
+        "traefik",
+    ),
+    Key(
+        "ingressClassName",
+        "string",
+        "IngressClass of the Ingress; empty: the controller's usual class (traefik, or nginx for ingress-nginx).",
+        "",
+    ),
+    Key(
+        "ingressNamespace",
+        "string",
+        "Namespace of the ingress controller: the only namespace admitted to the app port.",
+        "ingress",
+    ),
+    Key(
+        "tlsIssuer",
+        "string",
+        "Certificate source: selfsigned, letsencrypt-staging or letsencrypt-prod (cert-manager ClusterIssuers; "
+        "Let's Encrypt through ACME HTTP-01), or none with tlsSecretName. Empty: letsencrypt-prod in prod, "
+        "letsencrypt-staging in staging, selfsigned in dev, none when tlsSecretName is set. prod accepts only "
+        "letsencrypt-prod or your own certificate.",
+        "",
+    ),
+    Key(
+        "tlsSecretName",
+        "string",
+        "Existing kubernetes.io/tls Secret in the app namespace (bring your own certificate); excludes a tlsIssuer.",
+        "",
+    ),
+    Key(
+        "acmeEmail",
+        "string",
+        "ACME account email for the Let's Encrypt issuers (certificate expiry notices); required with them.",
+        "",
+    ),
+    Key(
+        "platformIngressController",
+        "boolean",
+        "Install the ingressController as a pinned Helm release into ingressNamespace. Switch off when the "
+        "cluster already runs one (or in render mode).",
+        True,
+    ),
+    Key(
+        "platformCertManager",
+        "boolean",
+        "Install cert-manager (CRDs included) as a pinned Helm release; the ClusterIssuers wait for it.",
+        True,
+    ),
+    Key(
+        "platformMonitoring",
+        "boolean",
+        "Install kube-prometheus-stack (Prometheus operator, Prometheus, Alertmanager, Grafana) as a pinned Helm "
+        "release into monitoringNamespace.",
+        True,
+    ),
+    Key("certManagerNamespace", "string", "Namespace of cert-manager.", "cert-manager"),
+    Key(
+        "monitoringNamespace",
+        "string",
+        "Namespace of the monitoring stack: the only namespace admitted to the app's metrics port.",
+        "monitoring",
+    ),
+    Key(
+        "grafanaAdminPassword",
+        "string",
+        "Grafana admin password (`pulumi config set --secret grafanaAdminPassword ...`); empty: a random "
+        "password, kept secret in the state.",
+        "",
+        secret=True,
+    ),
+    Key(
+        "chartsLocalDir",
+        "string",
+        "Install every add-on from a local chart directory <dir>/<chart name> (air-gapped clusters) instead of "
+        "the pinned repository or OCI charts; a local chart is pinned by its Chart.yaml.",
+        "",
+    ),
+    Key(
+        "chartPaths",
+        "array",
+        "Local chart path of one add-on as addon=path (addons: traefik, ingress-nginx, cert-manager, "
+        "kube-prometheus-stack); wins over chartsLocalDir.",
+        [],
+    ),
+    Key(
+        "chartValues",
+        "array",
+        "Extra chart values as addon:dotted.key=value (the value is read as YAML), e.g. "
+        "traefik:deployment.replicas=2; merged over webstack's values. Never passwords or tokens.",
+        [],
+    ),
+    Key("helmTimeout", "integer", "Seconds each add-on release may take to become ready (30-3600).", 600),
+    Key(
+        "metricsEnabled",
+        "boolean",
+        "Scrape the app with Prometheus: a ServiceMonitor and an alert rule (need the Prometheus operator CRDs: "
+        "platformMonitoring or an existing install) and a NetworkPolicy rule admitting monitoringNamespace.",
+        False,
+    ),
+    Key("metricsPort", "integer", "Port serving the app's metrics; 0: the app port (appPort).", 0),
+    Key("metricsPath", "string", "HTTP path of the app's metrics.", "/metrics"),
+)
+
+
+@dataclass(frozen=True)
+class IngressSettings:
+    enabled: bool
+    hosts: tuple[str, ...]
+    paths: tuple[str, ...]
+    controller: str
+    class_name: str
+    namespace: str
+    issuer: str | None
+    """The ClusterIssuer of the certificate; ``None`` with a BYO ``tls_secret_name``."""
+    tls_secret_name: str | None
+    acme_email: str | None
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool
+    port: int | None
+    """``None``: the app port."""
+    path: str
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    ingress: IngressSettings
+    metrics: MetricsSettings
+    ingress_controller: bool
+    cert_manager: bool
+    monitoring: bool
+    cert_manager_namespace: str
+    monitoring_namespace: str
+    grafana_admin_password: SecretStr | None
+    charts_dir: str | None
+    chart_paths: tuple[tuple[str, str], ...]
+    helm_timeout: int
+    chart_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per add-on values from ``chartValues``, nested."""
+
+    @property
+    def issuers(self) -> tuple[str, ...]:
+        """The ClusterIssuers to create: the one the Ingress uses, if any."""
+        return (self.ingress.issuer,) if self.ingress.enabled and self.ingress.issuer else ()
+
+
+def _parse_hosts(r: Reader) -> tuple[str, ...]:
+    hosts = r.strings("ingressHosts")
+    for host in hosts:
+        r.check(partial(check_hostname, host, r.what("ingressHosts")), None)
+    if len(set(hosts)) != len(hosts):
+        r.fail("ingressHosts", "lists a host twice; list each host once")
+    return hosts
+
+
+def _parse_paths(r: Reader) -> tuple[str, ...]:
+    paths = r.strings("ingressPaths")
+    for path in paths:
+        r.check(partial(check_http_path, path, r.what("ingressPaths")), None)
+    return paths
+
+
+def _parse_issuer(r: Reader, environment: str, secret_name: str) -> str | None:
+    issuer = r.string("tlsIssuer")
+    if issuer and issuer not in TLS_ISSUERS:
+        r.fail("tlsIssuer", f"{issuer!r} is not a known issuer; use one of {', '.join(repr(i) for i in TLS_ISSUERS)}")
+        return None
+    if issuer and issuer != NO_ISSUER and secret_name:
+        r.fail(
+            "tlsIssuer",
+            f"{issuer!r} is set and so is tlsSecretName ({secret_name!r}); keep the issuer for a cert-manager "
+            "certificate or tlsSecretName for your own certificate (with tlsIssuer none or empty), not both",
+        )
+        return None
+    if not issuer:
+        issuer = NO_ISSUER if secret_name else DEFAULT_ISSUER.get(environment, SELF_SIGNED)
+    if environment == "prod" and issuer in (SELF_SIGNED, "letsencrypt-staging"):
+        r.fail(
+            "tlsIssuer",
+            f"{issuer!r} in prod would serve a certificate browsers reject; use letsencrypt-prod or bring your own "
+            "certificate with tlsSecretName",
+        )
+    return None if issuer == NO_ISSUER else issuer
+
+
+def _parse_ingress(r: Reader, environment: str) -> IngressSettings:
+    enabled = r.boolean("ingressEnabled")
+    hosts = _parse_hosts(r)
+    paths = _parse_paths(r)
+    controller = r.choice("ingressController", CONTROLLERS)
+    class_name = r.string("ingressClassName") or DEFAULT_CLASS_NAMES[controller]
+    r.check(lambda: check_dns_subdomain(class_name, r.what("ingressClassName")), None)
+    namespace = r.string("ingressNamespace")
+    r.check(lambda: check_dns_label(namespace, r.what("ingressNamespace")), None)
+    secret_name = r.string("tlsSecretName")
+    if secret_name:
+        r.check(lambda: check_dns_subdomain(secret_name, r.what("tlsSecretName")), None)
+    issuer = _parse_issuer(r, environment, secret_name)
+    email = r.string("acmeEmail")
+    if email and "@" not in email.strip("@"):
+        r.fail("acmeEmail", f"{email!r} is not an email address; use one such as ops@example.com")
+    if enabled:
+        if not hosts:
+            r.fail("ingressHosts", "is empty but ingressEnabled is true; add at least one host such as app.example.com")
+        if not paths:
+            r.fail("ingressPaths", "is empty but ingressEnabled is true; route at least '/'")
+        if issuer in ACME_ISSUERS and not email:
+            r.fail(
+                "acmeEmail",
+                f"is empty but tlsIssuer is {issuer!r}; set the email of the Let's Encrypt account (expiry notices "
+                "go there) or choose another certificate source",
+            )
+        wildcards = [host for host in hosts if host.startswith("*.")]
+        if issuer in ACME_ISSUERS and wildcards:
+            r.fail(
+                "ingressHosts",
+                f"{', '.join(wildcards)} cannot be issued through ACME HTTP-01; list the host names or bring a "
+                "wildcard certificate with tlsSecretName",
+            )
+    return IngressSettings(
+        enabled=enabled,
+        hosts=hosts,
+        paths=paths,
+        controller=controller,
+        class_name=class_name,
+        namespace=namespace,
+        issuer=issuer,
+        tls_secret_name=secret_name or None,
+        acme_email=email or None,
+    )
+
+
+def _nested(path: list[str], value: Any) -> dict[str, Any]:
+    nested: dict[str, Any] = {path[-1]: value}
+    for part in reversed(path[:-1]):
+        nested = {part: nested}
+    return nested
+
+
+def _parse_chart_values(r: Reader) -> dict[str, dict[str, Any]]:
+    values: dict[str, dict[str, Any]] = {}
+    for entry in r.strings("chartValues"):
+        target, sep, raw = entry.partition("=")
+        addon, colon, dotted = target.partition(":")
+        path = dotted.split(".")
+        if not sep or not colon or not all(path):
+            r.fail("chartValues", f"entry {entry!r} is not of the form addon:dotted.key=value")
+            continue
+        if addon not in ADDONS:
+            r.fail("chartValues", f"entry {entry!r} names no add-on; start it with one of {', '.join(ADDONS)}")
+            continue
+        if any(word in path[-1].lower() for word in _SECRET_WORDS):
+            r.fail(
+                "chartValues",
+                f"entry {target!r} sets a credential in plain config; use grafanaAdminPassword (set with --secret) "
+                "or the chart's existing-Secret option",
+            )
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            r.fail("chartValues", f"entry {entry!r} has a value that is not valid YAML; quote it")
+            continue
+        values[addon] = deep_merge(values.get(addon, {}), _nested(path, value))
+    return values
+
+
+def _parse_chart_paths(r: Reader) -> tuple[tuple[str, str], ...]:
+    pairs = r.pairs("chartPaths")
+    for addon, path in pairs:
+        if addon not in ADDONS:
+            r.fail("chartPaths", f"{addon!r} is not an add-on; use one of {', '.join(ADDONS)}")
+        if not path:
+            r.fail("chartPaths", f"{addon!r} has an empty path; give the chart's directory")
+    return pairs
+
+
+def _parse_metrics(r: Reader) -> MetricsSettings:
+    port = r.integer("metricsPort", 0, 65535)
+    path = r.string("metricsPath")
+    r.check(lambda: check_http_path(path, r.what("metricsPath")), None)
+    return MetricsSettings(enabled=r.boolean("metricsEnabled"), port=port or None, path=path)
+
+
+def parse(r: Reader, environment: str) -> PlatformSettings:
+    ingress = _parse_ingress(r, environment)
+    cert_manager_namespace = r.string("certManagerNamespace")
+    monitoring_namespace = r.string("monitoringNamespace")
+    for key, value in (("certManagerNamespace", cert_manager_namespace), ("monitoringNamespace", monitoring_namespace)):
+        r.check(partial(check_dns_label, value, r.what(key)), None)
+    namespaces = {
+        "ingressNamespace": ingress.namespace,
+        "certManagerNamespace": cert_manager_namespace,
+        "monitoringNamespace": monitoring_namespace,
+    }
+    seen: dict[str, str] = {}
+    for key, value in namespaces.items():
+        if value in seen:
+            r.fail(key, f"{value!r} is also {seen[value]}; give each add-on its own namespace")
+        seen.setdefault(value, key)
+    password = r.string("grafanaAdminPassword")
+    charts_dir = r.string("chartsLocalDir")
+    return PlatformSettings(
+        ingress=ingress,
+        metrics=_parse_metrics(r),
+        ingress_controller=r.boolean("platformIngressController"),
+        cert_manager=r.boolean("platformCertManager"),
+        monitoring=r.boolean("platformMonitoring"),
+        cert_manager_namespace=cert_manager_namespace,
+        monitoring_namespace=monitoring_namespace,
+        grafana_admin_password=SecretStr(password) if password else None,
+        charts_dir=charts_dir or None,
+        chart_paths=_parse_chart_paths(r),
+        helm_timeout=r.integer("helmTimeout", 30, 3600),
+        chart_values=_parse_chart_values(r),
+    )
+
+
+def check_namespaces(
+    r: Reader, platform: PlatformSettings, app_namespace: str, db_monitoring_namespace: str | None
+) -> None:
+    """Cross-area checks: add-ons stay out of the app namespace, one monitoring namespace for all."""
+    for key, value in (
+        ("ingressNamespace", platform.ingress.namespace),
+        ("certManagerNamespace", platform.cert_manager_namespace),
+        ("monitoringNamespace", platform.monitoring_namespace),
+    ):
+        if value == app_namespace:
+            r.fail(key, f"{value!r} is the app namespace (namespace); give the add-on a namespace of its own")
+    if db_monitoring_namespace is not None and db_monitoring_namespace != platform.monitoring_namespace:
+        r.fail(
+            "dbMonitoringNamespace",
+            f"{db_monitoring_namespace!r} differs from monitoringNamespace ({platform.monitoring_namespace!r}); the "
+            "database's metrics port would admit a namespace Prometheus is not in: set both to the same namespace",
+        )
