@@ -50,13 +50,7 @@ def load_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str
         platform=platform.parse(r, environment),
     )
     database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
-    db = settings.database
-    platform.check_namespaces(
-        r,
-        settings.platform,
-        settings.namespace.name,
-        db.monitoring_namespace if db.enabled and db.metrics_enabled else None,
-    )
+    platform.check_namespaces(r, settings.platform, settings.namespace.name)
     r.raise_if_problems()
     return settings
 

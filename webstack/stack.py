@@ -52,7 +52,7 @@ def _database(settings: Settings, namespace: pulumi.Input[str], opts: pulumi.Res
         else None
     )
     metrics = (
-        MetricsArgs(image=db.metrics_image, monitoring_namespace=db.monitoring_namespace)
+        MetricsArgs(image=db.metrics_image, monitoring_namespace=settings.platform.monitoring_namespace)
         if db.metrics_enabled
         else None
     )

@@ -56,7 +56,6 @@ def _one_problem(**raw: Any) -> str:
         ("backup_retention_days", 7),
         ("metrics_enabled", False),
         ("metrics_image", "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"),
-        ("monitoring_namespace", "monitoring"),
     ],
 )
 def test_default(field: str, expected: Any) -> None:
@@ -99,8 +98,6 @@ def test_values_are_read_from_config_text() -> None:
         dbBackupSchedule="@hourly",
         dbBackupRetentionDays="30",
         dbMetricsEnabled="true",
-        dbMonitoringNamespace="observability",
-        monitoringNamespace="observability",  # the platform's Prometheus namespace must match
     )
     assert (db.name, db.user, db.storage_size, db.storage_class) == ("shop", "shop_rw", "50Gi", "fast-ssd")
     assert db.access_modes == ("ReadWriteOncePod",)
@@ -111,7 +108,6 @@ def test_values_are_read_from_config_text() -> None:
     assert db.backup_schedule == "@hourly"
     assert db.backup_retention_days == 30
     assert db.metrics_enabled is True
-    assert db.monitoring_namespace == "observability"
 
 
 def test_existing_secret_with_generation_off() -> None:
@@ -155,7 +151,6 @@ def test_existing_secret_with_generation_off() -> None:
         ({"dbMetricsImage": "exporter"}, "webstack:dbMetricsImage: 'exporter' does not pin a version"),
         ({"dbName": "my-app"}, "webstack:dbName: 'my-app' is not a plain PostgreSQL name"),
         ({"dbUser": "App"}, "webstack:dbUser: 'App' is not a plain PostgreSQL name"),
-        ({"dbMonitoringNamespace": "Mon"}, "webstack:dbMonitoringNamespace: 'Mon' is not a valid DNS-1123 label"),
         ({"dbCpuRequest": "2"}, "webstack:dbCpuRequest: the request '2' is above the limit '1'"),
         ({"dbMemoryLimit": "big"}, "webstack:dbMemoryLimit: 'big' is not a Kubernetes quantity"),
         ({"dbProtect": "yes"}, "webstack:dbProtect: expected true or false, got 'yes'"),

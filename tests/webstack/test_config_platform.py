@@ -228,11 +228,6 @@ def test_addon_in_the_app_namespace_is_refused() -> None:
     assert problem.startswith("webstack:ingressNamespace: 'apps' is the app namespace")
 
 
-def test_database_metrics_for_another_monitoring_namespace_are_refused() -> None:
-    problem = _one_problem(dbMetricsEnabled=True, dbMonitoringNamespace="prometheus")
-    assert problem.startswith("webstack:dbMonitoringNamespace: 'prometheus' differs from monitoringNamespace")
-
-
 @pytest.mark.parametrize("entry", ["traefik.deployment.replicas=2", "traefik:=2", "traefik:deployment..replicas=2"])
 def test_malformed_chart_value_is_refused(entry: str) -> None:
     assert _one_problem(chartValues=[entry]) == (

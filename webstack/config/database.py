@@ -16,7 +16,7 @@ from components.database import (
     check_storage_not_shrunk,
     check_storage_size,
 )
-from components.validation import check_dns_label, check_dns_subdomain, check_pinned_image
+from components.validation import check_dns_subdomain, check_pinned_image
 from webstack.config.spec import ConfigError, Key, Reader
 
 # What the web app receives from the database: DATABASE_* in its ConfigMap, the password by secretKeyRef.
@@ -107,12 +107,6 @@ KEYS: tuple[Key, ...] = (
         False,
     ),
     Key("dbMetricsImage", "string", "postgres-exporter image, pinned.", DEFAULT_EXPORTER_IMAGE),
-    Key(
-        "dbMonitoringNamespace",
-        "string",
-        "Namespace whose pods (Prometheus) may scrape the metrics port.",
-        "monitoring",
-    ),
 )
 
 
@@ -137,7 +131,6 @@ class DatabaseSettings:
     backup_retention_days: int
     metrics_enabled: bool
     metrics_image: str
-    monitoring_namespace: str
 
 
 def _parse_password(r: Reader) -> tuple[bool, str | None, str]:
@@ -186,8 +179,6 @@ def parse(r: Reader, environment: str) -> DatabaseSettings:
     r.check(lambda: check_cron_schedule(schedule, r.what("dbBackupSchedule")), "")
     backup_size = r.string("dbBackupStorageSize")
     r.check(lambda: check_storage_size(backup_size, r.what("dbBackupStorageSize")), None)
-    monitoring_namespace = r.string("dbMonitoringNamespace")
-    r.check(lambda: check_dns_label(monitoring_namespace, r.what("dbMonitoringNamespace")), "")
     metrics_image = r.string("dbMetricsImage")
     r.check(lambda: check_pinned_image(metrics_image, r.what("dbMetricsImage")), None)
     return DatabaseSettings(
@@ -210,7 +201,6 @@ def parse(r: Reader, environment: str) -> DatabaseSettings:
         backup_retention_days=r.integer("dbBackupRetentionDays", 1, 3650),
         metrics_enabled=r.boolean("dbMetricsEnabled"),
         metrics_image=metrics_image,
-        monitoring_namespace=monitoring_namespace,
     )
 
 

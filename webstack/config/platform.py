@@ -363,10 +363,8 @@ def parse(r: Reader, environment: str) -> PlatformSettings:
     )
 
 
-def check_namespaces(
-    r: Reader, platform: PlatformSettings, app_namespace: str, db_monitoring_namespace: str | None
-) -> None:
-    """Cross-area checks: add-ons stay out of the app namespace, one monitoring namespace for all."""
+def check_namespaces(r: Reader, platform: PlatformSettings, app_namespace: str) -> None:
+    """Cross-area check: every add-on stays out of the app namespace."""
     for key, value in (
         ("ingressNamespace", platform.ingress.namespace),
         ("certManagerNamespace", platform.cert_manager_namespace),
@@ -374,9 +372,3 @@ def check_namespaces(
     ):
         if value == app_namespace:
             r.fail(key, f"{value!r} is the app namespace (namespace); give the add-on a namespace of its own")
-    if db_monitoring_namespace is not None and db_monitoring_namespace != platform.monitoring_namespace:
-        r.fail(
-            "dbMonitoringNamespace",
-            f"{db_monitoring_namespace!r} differs from monitoringNamespace ({platform.monitoring_namespace!r}); the "
-            "database's metrics port would admit a namespace Prometheus is not in: set both to the same namespace",
-        )
