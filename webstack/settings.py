@@ -13,10 +13,10 @@ from typing import Any
 
 import pulumi.runtime.config as runtime_config
 
-from webstack.config import app, core, database, platform
+from webstack.config import app, core, database, platform, runtime
 from webstack.config.spec import PROJECT, ConfigError, Key, Reader
 
-ALL_KEYS: tuple[Key, ...] = core.KEYS + app.KEYS + database.KEYS + platform.KEYS
+ALL_KEYS: tuple[Key, ...] = core.KEYS + app.KEYS + database.KEYS + platform.KEYS + runtime.KEYS
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Settings:
     app: app.AppSettings
     database: database.DatabaseSettings
     platform: platform.PlatformSettings
+    runtime: runtime.RuntimeSettings
 
     @property
     def instance(self) -> str:
@@ -34,10 +35,16 @@ class Settings:
         return f"{PROJECT}-{self.stack}"[:63].rstrip("-")
 
 
-def load_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset()) -> Settings:
+def load_settings(
+    raw: Mapping[str, Any],
+    stack: str,
+    secret_keys: frozenset[str] = frozenset(),
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
     """Validate raw config (bare key → value) for ``stack``; raise ConfigError listing all problems.
 
-    ``secret_keys`` names the keys the engine holds encrypted.
+    ``secret_keys`` names the keys the engine holds encrypted; ``environ`` holds the render and
+    local-cluster switches (see ``webstack.config.runtime``).
     """
     r = Reader(raw, ALL_KEYS, secret_keys)
     environment = core.parse_environment(r)
@@ -48,6 +55,7 @@ def load_settings(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str
         app=app.parse(r, environment),
         database=database.parse(r, environment),
         platform=platform.parse(r, environment),
+        runtime=runtime.parse(r, environ or {}),
     )
     database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
     platform.check_namespaces(r, settings.platform, settings.namespace.name)

@@ -13,12 +13,13 @@ from components.labels import selector_labels
 from components.web_app import COMPONENT as WEB_COMPONENT
 from components.web_app import AppMetricsArgs, AutoscalingArgs, SecretKeyRef
 from webstack.config import database as db_config
+from webstack.config.runtime import LOCAL_STAND_IN_CHART
 from webstack.settings import Settings
 
 
 def _provider(settings: Settings) -> k8s.Provider:
     # An explicit provider: every object goes to the same cluster, and render mode can swap it.
-    return k8s.Provider("k8s")
+    return k8s.Provider("k8s", render_yaml_to_directory=settings.runtime.render_dir)
 
 
 def _deployed_outputs() -> pulumi.Output[dict[str, Any]]:
@@ -86,25 +87,48 @@ def _database(settings: Settings, namespace: pulumi.Input[str], opts: pulumi.Res
 def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | None:
     """The add-ons switched on for this stack, or ``None`` when the cluster provides them all."""
     p = settings.platform
-    if not (p.ingress_controller or p.cert_manager or p.monitoring or p.issuers):
+    ingress_controller, cert_manager, monitoring, issuers = (
+        p.ingress_controller,
+        p.cert_manager,
+        p.monitoring,
+        p.issuers,
+    )
+    chart_paths = dict(p.chart_paths)
+    if settings.runtime.render_dir:
+        # A Helm release cannot be rendered to a folder; the plain objects (issuers) still are.
+        ingress_controller = cert_manager = monitoring = False
+        pulumi.log.info("render mode: Helm releases are skipped; their charts are third-party")
+    elif settings.runtime.local_cluster:
+        # Offline kwok cluster: no chart repository is reachable and no container runs. The
+        # controller release installs the project's stand-in chart; cert-manager and monitoring
+        # (and the custom resources that need their CRDs) are switched off.
+        cert_manager = monitoring = False
+        issuers = ()
+        if ingress_controller:
+            chart_paths[p.ingress.controller] = LOCAL_STAND_IN_CHART
+        pulumi.log.warn(
+            f"local cluster: cert-manager, monitoring and ClusterIssuers are off; the {p.ingress.controller} "
+            f"release installs the stand-in chart {LOCAL_STAND_IN_CHART}"
+        )
+    if not (ingress_controller or cert_manager or monitoring or issuers):
         return None
     password = p.grafana_admin_password
     return Platform(
         "platform",
         {
             "ingress_controller": p.ingress.controller,
-            "install_ingress_controller": p.ingress_controller,
+            "install_ingress_controller": ingress_controller,
             "ingress_namespace": p.ingress.namespace,
             "ingress_class_name": p.ingress.class_name,
-            "cert_manager": p.cert_manager,
+            "cert_manager": cert_manager,
             "cert_manager_namespace": p.cert_manager_namespace,
-            "issuers": list(p.issuers),
+            "issuers": list(issuers),
             "acme_email": p.ingress.acme_email,
-            "monitoring": p.monitoring,
+            "monitoring": monitoring,
             "monitoring_namespace": p.monitoring_namespace,
             "grafana_admin_password": pulumi.Output.secret(password.reveal()) if password else None,
             "charts_dir": p.charts_dir,
-            "chart_paths": dict(p.chart_paths),
+            "chart_paths": chart_paths,
             "overrides": p.chart_values,
             "timeout": p.helm_timeout,
         },
@@ -114,7 +138,8 @@ def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | No
 
 def _app_metrics(settings: Settings, platform: Platform | None) -> AppMetricsArgs | None:
     p = settings.platform
-    if not p.metrics.enabled:
+    # On the local cluster no Prometheus Operator installs the ServiceMonitor CRD.
+    if not p.metrics.enabled or settings.runtime.local_cluster:
         return None
     metrics = AppMetricsArgs(
         port=p.metrics.port or settings.app.port, path=p.metrics.path, namespace=p.monitoring_namespace
@@ -202,6 +227,8 @@ def build_stack(settings: Settings) -> dict[str, Any]:
                 "issuer": tls.issuer,
                 "tls_secret_name": tls.tls_secret_name,
                 "instance": settings.instance,
+                # No controller runs on the local cluster to publish an address: don't wait for one.
+                "annotations": {"pulumi.com/skipAwait": "true"} if settings.runtime.local_cluster else {},
             },
             opts=opts,
         )

@@ -1,0 +1,62 @@
+"""Render mode and the bundled local cluster: switched at the edge, visible in what is registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import Recorder, stack_config, synth
+from webstack.config.runtime import LOCAL_CLUSTER_ENV, LOCAL_STAND_IN_CHART, RENDER_ENV
+from webstack.config.spec import ConfigError
+from webstack.settings import load_settings
+from webstack.stack import build_stack
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CUSTOM = "kubernetes:cert-manager.io/v1:ClusterIssuer"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+
+
+def _build(stack: str, environ: dict[str, str], **config: object) -> None:
+    settings = load_settings({**stack_config(stack), **config}, stack, environ=environ)
+    synth(lambda: build_stack(settings)["url"])
+
+
+def test_runtime_defaults_to_applying_to_a_cluster() -> None:
+    settings = load_settings(stack_config("dev"), "dev")
+    assert settings.runtime.render_dir is None
+    assert settings.runtime.local_cluster is False
+
+
+def test_render_dir_comes_from_config_and_the_environment_overrides_it() -> None:
+    from_config = load_settings({**stack_config("dev"), "renderYamlTo": "out/a"}, "dev")
+    from_env = load_settings({**stack_config("dev"), "renderYamlTo": "out/a"}, "dev", environ={RENDER_ENV: "out/b"})
+    assert from_config.runtime.render_dir == "out/a"
+    assert from_env.runtime.render_dir == "out/b"
+
+
+def test_a_local_cluster_switch_that_is_not_a_switch_is_refused() -> None:
+    with pytest.raises(ConfigError, match=f"{LOCAL_CLUSTER_ENV}: 'yes please' is not a switch; use 1 or 0"):
+        load_settings(stack_config("dev"), "dev", environ={LOCAL_CLUSTER_ENV: "yes please"})
+
+
+def test_render_mode_points_the_provider_at_the_folder_and_skips_helm_releases(mocks: Recorder) -> None:
+    _build("staging", {RENDER_ENV: "/tmp/rendered"})
+    assert mocks.one("pulumi:providers:kubernetes").inputs["renderYamlToDirectory"] == "/tmp/rendered"
+    assert mocks.of_type(RELEASE) == []
+    # Plain objects still render, custom resources included.
+    assert mocks.of_type(CUSTOM)
+    assert mocks.of_type(INGRESS)
+
+
+def test_local_cluster_installs_the_stand_in_chart_and_switches_off_what_needs_the_internet(mocks: Recorder) -> None:
+    _build("dev", {LOCAL_CLUSTER_ENV: "1"}, platformMonitoring=True, metricsEnabled=True)
+    releases = mocks.of_type(RELEASE)
+    assert [r.inputs["chart"] for r in releases] == [LOCAL_STAND_IN_CHART]
+    assert mocks.of_type(CUSTOM) == []
+    assert [r for r in mocks.resources if "ServiceMonitor" in r.typ] == []
+    assert mocks.one(INGRESS).metadata["annotations"]["pulumi.com/skipAwait"] == "true"
+
+
+def test_a_real_cluster_gets_the_pinned_charts_and_waits_for_the_ingress(mocks: Recorder) -> None:
+    _build("dev", {})
+    assert all(r.inputs["chart"] != LOCAL_STAND_IN_CHART for r in mocks.of_type(RELEASE))
+    assert "pulumi.com/skipAwait" not in mocks.one(INGRESS).metadata["annotations"]
