@@ -1,4 +1,4 @@
-"""Namespace baseline: Pod Security Admission labels, quota, limit range and default-deny ingress."""
+"""Namespace baseline: Pod Security Admission labels, quota, limit range and default-deny ingress and egress."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ DEFAULT_QUOTA = {
 }
 DEFAULT_CONTAINER_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_CONTAINER_LIMITS = {"cpu": "500m", "memory": "256Mi"}
+DNS_PORT = 53
 
 
 class NamespaceArgs(TypedDict):
@@ -45,6 +46,15 @@ class NamespaceArgs(TypedDict):
     """LimitRange default limits for containers that set none. Default: 500m CPU, 256Mi."""
     part_of: NotRequired[str]
     """``app.kubernetes.io/part-of`` label. Default: ``"webstack"``."""
+    deny_egress: NotRequired[bool]
+    """Deny egress from every pod too, except DNS (port 53, UDP and TCP, to any address): each
+    component then allows the connections its pods open (e.g. ``PostgresDatabase`` the clients'
+    port 5432, ``WebApp.egress_cidrs``). ``False`` leaves egress open. Default: ``True``."""
+    retain_on_delete: NotRequired[bool]
+    """Leave the Namespace object in the cluster when the stack deletes it (``pulumi destroy``, a
+    rename). Set it when the namespace holds retained volumes: Kubernetes deletes everything inside
+    a deleted namespace, a PVC that Pulumi itself retains included. Its quota, limit range and
+    policies are still deleted. Default: ``False``."""
 
 
 def _validate_quota(quota: dict[str, str]) -> None:
@@ -70,8 +80,8 @@ def _validate_defaults(requests: dict[str, str], limits: dict[str, str]) -> None
 class Namespace(pulumi.ComponentResource):
     """A namespace that is safe to deploy into: restricted pods, bounded resources, no open ingress.
 
-    The default-deny NetworkPolicy blocks all ingress to every pod; each component adds the
-    narrow allow rule it needs.
+    The default-deny NetworkPolicy blocks all ingress to every pod and (unless ``deny_egress`` is
+    off) all egress from it but DNS; each component adds the narrow allow rules it needs.
     """
 
     name: pulumi.Output[str]
@@ -88,6 +98,12 @@ class Namespace(pulumi.ComponentResource):
         _validate_quota(quota)
         _validate_defaults(requests, limits)
         part_of = args.get("part_of", DEFAULT_PART_OF)
+        deny_egress = args.get("deny_egress", True)
+        if not isinstance(deny_egress, bool):
+            raise ValueError(f"Namespace deny_egress: {deny_egress!r} is not a boolean; use True or False")
+        retain = args.get("retain_on_delete", False)
+        if not isinstance(retain, bool):
+            raise ValueError(f"Namespace retain_on_delete: {retain!r} is not a boolean; use True or False")
         child = pulumi.ResourceOptions(parent=self)
 
         labels = {
@@ -103,7 +119,7 @@ class Namespace(pulumi.ComponentResource):
         ns = k8s.core.v1.Namespace(
             f"{resource_name}-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain),
         )
         # Reading ns.metadata.name already orders these after the Namespace: no depends_on.
         in_ns = child
@@ -128,12 +144,33 @@ class Namespace(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{resource_name}-default-deny",
             metadata=meta,
+            # No rules: nothing is admitted, and (with deny_egress) nothing may leave.
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
-                policy_types=["Ingress"],
+                policy_types=["Ingress", "Egress"] if deny_egress else ["Ingress"],
             ),
             opts=in_ns,
         )
+        if deny_egress:
+            # Name resolution for every pod. Any destination: the cluster DNS runs in kube-system
+            # on most clusters but behind a node-local cache (a link-local host address) on others.
+            k8s.networking.v1.NetworkPolicy(
+                f"{resource_name}-allow-dns",
+                metadata=meta,
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                    policy_types=["Egress"],
+                    egress=[
+                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                            ports=[
+                                k8s.networking.v1.NetworkPolicyPortArgs(port=DNS_PORT, protocol=protocol)
+                                for protocol in ("UDP", "TCP")
+                            ]
+                        )
+                    ],
+                ),
+                opts=in_ns,
+            )
 
         self.name = ns.metadata.name
         self.register_outputs({"name": self.name})

@@ -23,10 +23,10 @@
 #
 # Storage: kube-controller-manager runs with its built-in hostPath provisioner
 # (--enable-hostpath-provisioner) and `up` creates the default StorageClass "standard"
-# (provisioner kubernetes.io/host-path, Immediate binding), so a PVC is provisioned and Bound within
-# seconds. The provisioner only creates an empty directory /tmp/hostpath_pv/<uuid> on this machine
-# (removed again when the PVC is deleted: reclaimPolicy Delete); nothing is ever mounted, since no
-# kubelet runs.
+# (provisioner kubernetes.io/host-path, Immediate binding, volume expansion allowed), so a PVC is
+# provisioned and Bound within seconds. The provisioner only creates an empty directory
+# /tmp/hostpath_pv/<uuid> on this machine (removed again when the PVC is deleted: reclaimPolicy
+# Delete); nothing is ever mounted, since no kubelet runs.
 
 set -euo pipefail
 
@@ -194,6 +194,10 @@ metadata:
 provisioner: kubernetes.io/host-path
 reclaimPolicy: Delete
 volumeBindingMode: Immediate
+# The API server refuses to grow a PVC of a class without this. The hostPath plugin cannot expand a
+# volume, so a grown claim keeps its old status.capacity ("waiting for an external controller"); on
+# this fake cluster that is enough to deploy a larger dbStorageSize in place.
+allowVolumeExpansion: true
 EOF
 }
 

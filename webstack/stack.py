@@ -19,7 +19,10 @@ from webstack.settings import Settings
 
 def _provider(settings: Settings) -> k8s.Provider:
     # An explicit provider: every object goes to the same cluster, and render mode can swap it.
-    return k8s.Provider("k8s", render_yaml_to_directory=settings.runtime.render_dir)
+    render_dir = settings.runtime.render_dir
+    # In render mode no cluster is read: an empty kubeconfig stops the SDK from filling it in from
+    # $KUBECONFIG, which the provider refuses next to renderYamlToDirectory.
+    return k8s.Provider("k8s", render_yaml_to_directory=render_dir, kubeconfig="" if render_dir else None)
 
 
 def _deployed_outputs() -> pulumi.Output[dict[str, Any]]:
@@ -165,6 +168,9 @@ def build_stack(settings: Settings) -> dict[str, Any]:
             "quota": settings.namespace.quota,
             "default_requests": settings.namespace.default_requests,
             "default_limits": settings.namespace.default_limits,
+            # Deleting a namespace deletes everything in it: the database's volumes, which Pulumi
+            # retains on delete, would go with it (and their PVs, with a Delete reclaim policy).
+            "retain_on_delete": settings.database.enabled,
         },
         opts=opts,
     )
@@ -206,6 +212,7 @@ def build_stack(settings: Settings) -> dict[str, Any]:
             "service_annotations": dict(app.service_annotations),
             "autoscaling": autoscaling,
             "spread_policy": app.spread_policy,
+            "egress_cidrs": list(app.egress_cidrs),
             "ingress_namespace": settings.platform.ingress.namespace,
             "metrics": _app_metrics(settings, platform),
         },

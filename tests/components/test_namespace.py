@@ -13,7 +13,7 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 QUOTA = "kubernetes:core/v1:ResourceQuota"
 LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-CHILD_TYPES = [LIMIT_RANGE, NAMESPACE, QUOTA, NETWORK_POLICY]
+CHILD_TYPES = [LIMIT_RANGE, NAMESPACE, QUOTA, NETWORK_POLICY, NETWORK_POLICY]
 
 
 def _build(**extra: Any) -> str:
@@ -27,7 +27,7 @@ def test_name_output_is_the_namespace_name(mocks: Recorder) -> None:
     assert mocks.one(NAMESPACE).metadata["name"] == "team-a"
 
 
-def test_component_type_token_and_exactly_its_four_children(mocks: Recorder) -> None:
+def test_component_type_token_and_exactly_its_five_children(mocks: Recorder) -> None:
     _build()
     component = mocks.one("webstack:core:Namespace")
     assert component.name == "baseline"
@@ -37,8 +37,9 @@ def test_component_type_token_and_exactly_its_four_children(mocks: Recorder) -> 
 def test_every_child_is_parented_to_the_component(mocks: Recorder) -> None:
     _build()
     component = mocks.one("webstack:core:Namespace")
-    for typ in CHILD_TYPES:
-        child = mocks.one(typ)
+    children = [r for r in mocks.resources if r.typ.startswith("kubernetes:")]
+    assert sorted(r.typ for r in children) == sorted(CHILD_TYPES)
+    for child in children:
         assert child.parent == component.urn
         assert "webstack:core:Namespace" in child.parent
 
@@ -94,16 +95,57 @@ def test_limit_range_defaults(mocks: Recorder) -> None:
     ]
 
 
-def test_default_deny_network_policy_selects_every_pod_for_ingress(mocks: Recorder) -> None:
+def test_default_deny_network_policy_selects_every_pod_for_ingress_and_egress(mocks: Recorder) -> None:
     _build()
-    spec = mocks.one(NETWORK_POLICY).spec
-    assert spec == {"podSelector": {}, "policyTypes": ["Ingress"]}  # no ingress rule: nothing admitted
+    spec = mocks.named("baseline-default-deny").spec
+    # no rule: nothing admitted, nothing may leave
+    assert spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_every_pod_may_resolve_names_on_port_53(mocks: Recorder) -> None:
+    _build()
+    spec = mocks.named("baseline-allow-dns").spec
+    assert spec == {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [{"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}],
+    }
+
+
+def test_egress_can_be_left_open(mocks: Recorder) -> None:
+    _build(deny_egress=False)
+    assert [r.name for r in mocks.of_type(NETWORK_POLICY)] == ["baseline-default-deny"]
+    assert mocks.named("baseline-default-deny").spec == {"podSelector": {}, "policyTypes": ["Ingress"]}
+
+
+def test_non_boolean_deny_egress_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"^Namespace deny_egress: 'no' is not a boolean"):
+        Namespace("baseline", {"name": "team-a", "deny_egress": "no"})  # type: ignore[typeddict-item]
+
+
+def test_namespace_is_deleted_with_the_stack_by_default(mocks: Recorder) -> None:
+    _build()
+    assert mocks.one(NAMESPACE).retain_on_delete is False
+
+
+def test_namespace_holding_retained_volumes_can_be_retained_alone(mocks: Recorder) -> None:
+    _build(retain_on_delete=True)
+    assert mocks.one(NAMESPACE).retain_on_delete is True
+    # Only the namespace itself: its quota, limit range and policies still go with the stack.
+    others = [r for r in mocks.resources if r.typ.startswith("kubernetes:") and r.typ != NAMESPACE]
+    assert others
+    assert not any(r.retain_on_delete for r in others)
+
+
+def test_non_boolean_retain_on_delete_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match="Namespace retain_on_delete"):
+        _build(retain_on_delete="yes")
 
 
 def test_namespaced_children_live_in_the_namespace_with_its_app_labels(mocks: Recorder) -> None:
     _build(part_of="shop")
-    for typ in (QUOTA, LIMIT_RANGE, NETWORK_POLICY):
-        metadata = mocks.one(typ).metadata
+    for child in [*mocks.of_type(QUOTA), *mocks.of_type(LIMIT_RANGE), *mocks.of_type(NETWORK_POLICY)]:
+        metadata = child.metadata
         assert metadata["namespace"] == "team-a"
         assert metadata["labels"] == {
             "app.kubernetes.io/name": "team-a",

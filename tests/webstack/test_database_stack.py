@@ -272,8 +272,16 @@ def test_dev_database_is_unprotected_but_retained_and_not_backed_up() -> None:
     assert recorder.of_type(CRONJOB) == []
 
 
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_namespace_holding_the_volumes_outlives_the_stack(stack: str) -> None:
+    # Kubernetes deletes a deleted namespace's contents, the retained claims included.
+    recorder, _ = _synth(_settings(stack))
+    assert recorder.named("baseline-ns").retain_on_delete is True
+
+
 def test_disabled_database_leaves_no_trace() -> None:
     recorder, outputs = _synth(_settings(dbEnabled=False))
+    assert recorder.named("baseline-ns").retain_on_delete is False
     assert recorder.of_type(DATABASE) == []
     assert recorder.of_type(PVC) == []
     assert not any(name.startswith("database") or name == "connection_string" for name in outputs)
