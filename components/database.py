@@ -69,6 +69,8 @@ PORT = 5432
 METRICS_PORT = 9187
 PASSWORD_KEY = "password"
 PASSWORD_LENGTH = 32
+# Set on every PVC registered with retain_on_delete; policy/policies.py checks it (pvc-retain-on-delete).
+RETAIN_ANNOTATION = "webstack.io/retain-on-delete"
 COMPONENT = "database"
 BACKUP_COMPONENT = "database-backup"
 DATA_MOUNT = "/var/lib/postgresql/data"
@@ -76,6 +78,11 @@ DATA_MOUNT = "/var/lib/postgresql/data"
 # by root, and initdb insists on an empty directory it owns with mode 0700.
 PGDATA = f"{DATA_MOUNT}/pgdata"
 BACKUP_MOUNT = "/backups"
+# The password reaches every container as a file in a Secret volume, never as an env var (an env
+# var is inherited by every child process and readable in /proc/<pid>/environ): the image reads
+# POSTGRES_PASSWORD_FILE, the exporter DATA_SOURCE_PASS_FILE, the backup script PGPASSWORD_FILE.
+CREDENTIALS_MOUNT = "/run/secrets/postgres"
+PASSWORD_FILE = f"{CREDENTIALS_MOUNT}/password"
 # Longest suffix is "-credentials"; a CronJob name is limited to 52 characters ("-backup" + 45).
 MAX_NAME_LENGTH = 45
 
@@ -430,13 +437,20 @@ def _pg_isready(user: str, database: str) -> k8s.core.v1.ExecActionArgs:
     )
 
 
-def _secret_env(name: str, secret_name: pulumi.Input[str], key: str) -> k8s.core.v1.EnvVarArgs:
-    return k8s.core.v1.EnvVarArgs(
-        name=name,
-        value_from=k8s.core.v1.EnvVarSourceArgs(
-            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret_name, key=key)
+def _credentials_volume(secret_name: pulumi.Input[str], key: str) -> k8s.core.v1.VolumeArgs:
+    """The password key of the Secret as the file ``password`` (see ``PASSWORD_FILE``)."""
+    return k8s.core.v1.VolumeArgs(
+        name="credentials",
+        secret=k8s.core.v1.SecretVolumeSourceArgs(
+            secret_name=secret_name,
+            items=[k8s.core.v1.KeyToPathArgs(key=key, path="password")],
+            # Owner and the pod's fsGroup (the containers' group) may read it; nobody writes it.
+            default_mode=0o440,
         ),
     )
+
+
+_CREDENTIALS_MOUNT = k8s.core.v1.VolumeMountArgs(name="credentials", mount_path=CREDENTIALS_MOUNT, read_only=True)
 
 
 def _container_security(run_as: int) -> k8s.core.v1.SecurityContextArgs:
@@ -480,9 +494,14 @@ def _claim(
     access_modes: Sequence[str],
     opts: pulumi.ResourceOptions,
 ) -> k8s.core.v1.PersistentVolumeClaim:
+    # The option itself is invisible to policy packs: the annotation declares it for the policy
+    # pvc-retain-on-delete (policy/policies.py); it is derived from the option, so the two agree.
+    annotations = {RETAIN_ANNOTATION: "true"} if opts.retain_on_delete else None
     return k8s.core.v1.PersistentVolumeClaim(
         resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=claim_name, namespace=namespace, labels=dict(labels)),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=claim_name, namespace=namespace, labels=dict(labels), annotations=annotations
+        ),
         spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
             access_modes=list(access_modes),
             # None (not "") leaves the choice to the cluster's default StorageClass.
@@ -494,8 +513,11 @@ def _claim(
 
 
 # The backup script: dump to a temporary name, rename only on success (a half-written dump never
-# looks like a backup), then prune dumps older than the retention period. busybox sh and find.
+# looks like a backup), then prune dumps older than the retention period. busybox sh and find. The
+# password is read from the mounted file into pg_dump's environment only, never the pod spec's.
 BACKUP_SCRIPT = """set -eu
+PGPASSWORD="$(cat "${PGPASSWORD_FILE}")"
+export PGPASSWORD
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 target="${BACKUP_DIR}/${PGDATABASE}-${stamp}.dump"
 pg_dump --format=custom --no-password --file="${target}.partial"
@@ -634,7 +656,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                 env=[
                     k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=database),
                     k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=user),
-                    _secret_env("POSTGRES_PASSWORD", secret_name, password_key),
+                    k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD_FILE", value=PASSWORD_FILE),
                     k8s.core.v1.EnvVarArgs(name="PGDATA", value=PGDATA),
                 ],
                 resources=k8s.core.v1.ResourceRequirementsArgs(requests=requests, limits=limits),
@@ -646,8 +668,14 @@ class PostgresDatabase(pulumi.ComponentResource):
                 readiness_probe=k8s.core.v1.ProbeArgs(
                     exec_=_pg_isready(user, database), period_seconds=5, timeout_seconds=5, failure_threshold=3
                 ),
+                # Liveness asks less than readiness: a server that still accepts TCP connections is
+                # alive even while it refuses sessions (e.g. at max_connections, or shutting down
+                # cleanly), and restarting it then would only make things worse.
                 liveness_probe=k8s.core.v1.ProbeArgs(
-                    exec_=_pg_isready(user, database), period_seconds=15, timeout_seconds=5, failure_threshold=6
+                    tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="postgres"),
+                    period_seconds=15,
+                    timeout_seconds=5,
+                    failure_threshold=6,
                 ),
                 security_context=container_security,
                 # A read-only root works because everything the image writes is mounted: the data
@@ -657,6 +685,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                     k8s.core.v1.VolumeMountArgs(name="data", mount_path=DATA_MOUNT),
                     k8s.core.v1.VolumeMountArgs(name="run", mount_path="/var/run/postgresql"),
                     k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                    _CREDENTIALS_MOUNT,
                 ],
             )
         ]
@@ -677,11 +706,13 @@ class PostgresDatabase(pulumi.ComponentResource):
                             name="DATA_SOURCE_URI", value=f"127.0.0.1:{PORT}/{database}?sslmode=disable"
                         ),
                         k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_USER", value=user),
-                        _secret_env("DATA_SOURCE_PASS", secret_name, password_key),
+                        k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_PASS_FILE", value=PASSWORD_FILE),
                     ],
                     resources=k8s.core.v1.ResourceRequirementsArgs(requests=EXPORTER_REQUESTS, limits=EXPORTER_LIMITS),
+                    # Ready once it serves HTTP (its landing page: /metrics would query the database);
+                    # alive while it accepts connections.
                     readiness_probe=k8s.core.v1.ProbeArgs(
-                        tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="metrics"), period_seconds=10
+                        http_get=k8s.core.v1.HTTPGetActionArgs(path="/", port="metrics"), period_seconds=10
                     ),
                     liveness_probe=k8s.core.v1.ProbeArgs(
                         tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="metrics"),
@@ -689,6 +720,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                         failure_threshold=3,
                     ),
                     security_context=container_security,
+                    volume_mounts=[_CREDENTIALS_MOUNT],
                 )
             )
             service_ports.append(
@@ -723,6 +755,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                             ),
                             _empty_dir("run", "16Mi"),
                             _empty_dir("tmp", "64Mi"),
+                            _credentials_volume(secret_name, password_key),
                         ],
                         # The image stops on SIGINT (fast shutdown); leave time for the checkpoint.
                         termination_grace_period_seconds=120,
@@ -791,7 +824,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                                                 k8s.core.v1.EnvVarArgs(name="PGPORT", value=str(PORT)),
                                                 k8s.core.v1.EnvVarArgs(name="PGDATABASE", value=database),
                                                 k8s.core.v1.EnvVarArgs(name="PGUSER", value=user),
-                                                _secret_env("PGPASSWORD", secret_name, password_key),
+                                                k8s.core.v1.EnvVarArgs(name="PGPASSWORD_FILE", value=PASSWORD_FILE),
                                                 k8s.core.v1.EnvVarArgs(name="BACKUP_DIR", value=BACKUP_MOUNT),
                                                 k8s.core.v1.EnvVarArgs(
                                                     name="RETENTION_DAYS", value=str(backup.retention_days)
@@ -805,6 +838,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                                             volume_mounts=[
                                                 k8s.core.v1.VolumeMountArgs(name="backups", mount_path=BACKUP_MOUNT),
                                                 k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                                                _CREDENTIALS_MOUNT,
                                             ],
                                         )
                                     ],
@@ -816,6 +850,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                                             ),
                                         ),
                                         _empty_dir("tmp", "64Mi"),
+                                        _credentials_volume(secret_name, password_key),
                                     ],
                                 ),
                             ),
@@ -868,6 +903,30 @@ class PostgresDatabase(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # The other direction, for a namespace that denies egress (``Namespace`` does by default):
+        # the clients, and the backup job, may open connections to the server's 5432 only.
+        to_server = k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+            to=[
+                k8s.networking.v1.NetworkPolicyPeerArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
+                )
+            ],
+            ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=PORT, protocol="TCP")],
+        )
+        egress_sources = {"clients": client_selector}
+        if backup_selector is not None:
+            egress_sources["backup"] = backup_selector
+        for source, source_selector in egress_sources.items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{resource_name}-egress-{source}",
+                metadata=meta(f"{name}-egress-{source}"),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=source_selector),
+                    policy_types=["Egress"],
+                    egress=[to_server],
+                ),
+                opts=child,
+            )
 
         # -- outputs --------------------------------------------------------------------------
         self.selector = selector

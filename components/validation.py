@@ -6,6 +6,7 @@ component argument), shows the bad value and says how to fix it. Nothing here to
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal
 from typing import NamedTuple
@@ -70,6 +71,20 @@ def check_dns1035_label(value: str, what: str) -> str:
     check_dns_label(value, what)
     if not value[0].isalpha():
         raise ValueError(f"{what}: {value!r} must start with a letter (it names a Service, an RFC 1035 label)")
+    return value
+
+
+def check_cidr(value: str, what: str) -> str:
+    """An IPv4 or IPv6 network in CIDR notation with no host bits set, e.g. ``10.20.0.0/16``."""
+    try:
+        network = ipaddress.ip_network(value, strict=True) if isinstance(value, str) and "/" in value else None
+    except ValueError:
+        network = None
+    if network is None:
+        raise ValueError(
+            f"{what}: {value!r} is not a network in CIDR notation; use an address and a prefix length with "
+            "no host bits set, such as '10.20.0.0/16', '203.0.113.7/32' or '0.0.0.0/0'"
+        )
     return value
 
 

@@ -3,6 +3,7 @@ ServiceMonitor and PrometheusRule."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
@@ -13,6 +14,7 @@ import pulumi_kubernetes as k8s
 from components.labels import DEFAULT_PART_OF, selector_labels, standard_labels
 from components.validation import (
     check_choice,
+    check_cidr,
     check_dns1035_label,
     check_dns_label,
     check_env_name,
@@ -34,6 +36,9 @@ SERVICE_PORT = 80
 COMPONENT = "web"
 DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
 _DURATION = re.compile(r"^[0-9]+(ms|s|m|h)$")
+# Cloud instance metadata (credentials of the node's role on AWS, GCP and Azure): never reachable
+# through egress_cidrs, even when a CIDR such as 0.0.0.0/0 covers it.
+METADATA_ADDRESS = ipaddress.ip_address("169.254.169.254")
 
 
 class SecretKeyRef(TypedDict):
@@ -126,6 +131,10 @@ class WebAppArgs(TypedDict):
     admits nothing from outside the namespace's default deny. Default: ``"ingress"``."""
     run_as_user: NotRequired[int]
     """UID and GID the container runs as (non-root). Default: ``10001``."""
+    egress_cidrs: NotRequired[Sequence[str]]
+    """Networks (CIDR) the app may open connections to, on any port, in a namespace that denies
+    egress (``Namespace``'s default); the cloud metadata address 169.254.169.254 stays excluded.
+    Default: none (the app reaches DNS and what other components admit, e.g. its database)."""
     metrics: NotRequired[AppMetricsArgs | None]
     """Scrape the app with Prometheus. Default: ``None`` (no ServiceMonitor)."""
 
@@ -167,6 +176,13 @@ def _validate_metrics(metrics: AppMetricsArgs, app_port: int) -> tuple[int, str,
     if namespace is not None:
         check_dns_label(namespace, "WebApp metrics.namespace")
     return port, "http" if port == app_port else "metrics", path
+
+
+def _ip_block(cidr: str) -> k8s.networking.v1.IPBlockArgs:
+    """``cidr``, less the cloud metadata address when it falls inside."""
+    network = ipaddress.ip_network(cidr)
+    inside = network.version == METADATA_ADDRESS.version and METADATA_ADDRESS in network and network.prefixlen < 32
+    return k8s.networking.v1.IPBlockArgs(cidr=cidr, except_=[f"{METADATA_ADDRESS}/32"] if inside else None)
 
 
 def _probe(path: str, period: int, failure_threshold: int = 3, timeout: int = 2) -> k8s.core.v1.ProbeArgs:
@@ -213,6 +229,15 @@ class WebApp(pulumi.ComponentResource):
         ingress_namespace = args.get("ingress_namespace", "ingress")
         run_as = check_int_range(args.get("run_as_user", DEFAULT_RUN_AS), "WebApp run_as_user", 1, 2**31 - 1)
         metrics = args.get("metrics")
+        egress_cidrs = args.get("egress_cidrs", ())
+        if isinstance(egress_cidrs, str):
+            raise ValueError(f"WebApp egress_cidrs: {egress_cidrs!r} is a string; give a list such as ['10.0.0.0/8']")
+        egress_cidrs = [check_cidr(cidr, "WebApp egress_cidrs") for cidr in egress_cidrs]
+        if f"{METADATA_ADDRESS}/32" in egress_cidrs:
+            raise ValueError(
+                f"WebApp egress_cidrs: {METADATA_ADDRESS}/32 is the cloud instance metadata address, which "
+                "hands out the node's credentials; drop it"
+            )
         _validate_resources(requests, limits)
         _validate_env(env, secret_env, secret_refs)
         _validate_autoscaling(autoscaling, replicas)
@@ -424,6 +449,24 @@ class WebApp(pulumi.ComponentResource):
                                 )
                             ],
                             ports=[k8s.networking.v1.NetworkPolicyPortArgs(port="http", protocol="TCP")],
+                        )
+                    ],
+                ),
+                opts=child,
+            )
+        if egress_cidrs:
+            k8s.networking.v1.NetworkPolicy(
+                f"{resource_name}-allow-egress",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-allow-egress", namespace=namespace, labels=labels),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                    policy_types=["Egress"],
+                    egress=[
+                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                            to=[
+                                k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=_ip_block(cidr))
+                                for cidr in egress_cidrs
+                            ]
                         )
                     ],
                 ),

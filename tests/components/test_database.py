@@ -11,6 +11,7 @@ import pytest
 from components.database import (
     DEFAULT_EXPORTER_IMAGE,
     DEFAULT_IMAGE,
+    PASSWORD_FILE,
     PGDATA,
     PostgresDatabase,
     PostgresDatabaseArgs,
@@ -76,6 +77,23 @@ def _claim(mocks: Recorder, name: str = "db-data") -> Recorded:
 
 def _env(container: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def _policy(mocks: Recorder, name: str = "db-allow-clients") -> dict[str, Any]:
+    return mocks.named(name).spec
+
+
+def _reads_password_from_a_file(pod: dict[str, Any], container: dict[str, Any], secret: str, key: str) -> None:
+    """The password is a file of a read-only Secret volume: no env var carries it."""
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["credentials"]["secret"] == {
+        "secretName": secret,
+        "items": [{"key": key, "path": "password"}],
+        "defaultMode": 0o440,
+    }
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "credentials")
+    assert mount == {"name": "credentials", "mountPath": PASSWORD_FILE.rsplit("/", 1)[0], "readOnly": True}
+    assert not [e for e in container["env"] if "secretKeyRef" in (e.get("valueFrom") or {})]
 
 
 def _unwrap(value: Any) -> Any:
@@ -217,18 +235,23 @@ def test_server_runs_the_pinned_image_with_pgdata_in_a_subdirectory(mocks: Recor
     assert PGDATA.startswith(mounts["data"] + "/")
     assert env["POSTGRES_DB"] == "app"
     assert env["POSTGRES_USER"] == "app"
-    assert env["POSTGRES_PASSWORD"] == {"secretKeyRef": {"name": "db-credentials", "key": "password"}}
+    assert env["POSTGRES_PASSWORD_FILE"] == PASSWORD_FILE == "/run/secrets/postgres/password"
+    assert "POSTGRES_PASSWORD" not in env
+    _reads_password_from_a_file(_pod(mocks), container, "db-credentials", "password")
 
 
-def test_probes_use_pg_isready(mocks: Recorder) -> None:
+def test_startup_and_readiness_use_pg_isready_and_liveness_only_tcp(mocks: Recorder) -> None:
     _build()
     container = _container(mocks)
-    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+    for probe in ("readinessProbe", "startupProbe"):
         command = container[probe]["exec"]["command"]
         assert command[0] == "pg_isready", probe
         assert "--username=app" in command
         assert "--dbname=app" in command
     assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] >= 600
+    # A server refusing sessions (max_connections, clean shutdown) is not ready, but not dead either.
+    assert container["livenessProbe"]["tcpSocket"] == {"port": "postgres"}
+    assert "exec" not in container["livenessProbe"]
 
 
 def test_security_context_is_restricted_with_a_high_uid(mocks: Recorder) -> None:
@@ -284,7 +307,7 @@ def test_service_is_cluster_ip_on_5432_with_a_stable_name(mocks: Recorder) -> No
 
 def test_network_policy_admits_only_the_clients_to_5432(mocks: Recorder) -> None:
     _build()
-    policy = mocks.one(POLICY).spec
+    policy = _policy(mocks)
     assert policy["podSelector"]["matchLabels"] == mocks.one(DEPLOYMENT).spec["selector"]["matchLabels"]
     assert policy["policyTypes"] == ["Ingress"]
     assert policy["ingress"] == [
@@ -331,7 +354,7 @@ def test_existing_secret_replaces_the_generated_password(mocks: Recorder) -> Non
     assert mocks.of_type(SECRET) == []
     assert out["secret_name"] == "pg-creds"
     assert out["password_key"] == "pw"
-    assert _env(_container(mocks))["POSTGRES_PASSWORD"] == {"secretKeyRef": {"name": "pg-creds", "key": "pw"}}
+    _reads_password_from_a_file(_pod(mocks), _container(mocks), "pg-creds", "pw")
 
 
 def test_existing_secret_connection_string_has_no_password_and_is_secret(mocks: Recorder) -> None:
@@ -357,7 +380,9 @@ def test_backup_cronjob_runs_pg_dump_on_the_schedule_in_utc(mocks: Recorder) -> 
     assert "pg_dump" in container["command"][-1]
     env = _env(container)
     assert env["PGHOST"] == "db"
-    assert env["PGPASSWORD"] == {"secretKeyRef": {"name": "db-credentials", "key": "password"}}
+    assert env["PGPASSWORD_FILE"] == PASSWORD_FILE
+    assert 'PGPASSWORD="$(cat "${PGPASSWORD_FILE}")"' in container["command"][-1]
+    _reads_password_from_a_file(pod, container, "db-credentials", "password")
     assert env["RETENTION_DAYS"] == "7"
     assert pod["restartPolicy"] == "Never"
 
@@ -392,12 +417,32 @@ def test_backup_defaults_to_20gi(mocks: Recorder) -> None:
 
 def test_backup_pods_may_reach_the_database(mocks: Recorder) -> None:
     _build(backup={"schedule": "@daily"})
-    peers = mocks.one(POLICY).spec["ingress"][0]["from"]
+    peers = _policy(mocks)["ingress"][0]["from"]
     backup_labels = mocks.one(CRONJOB).spec["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
     backup_selector = peers[1]["podSelector"]["matchLabels"]
     assert peers[0] == {"podSelector": {"matchLabels": CLIENTS}}
     assert backup_selector.items() <= backup_labels.items()
     assert backup_selector["app.kubernetes.io/component"] == "database-backup"
+    # and, where the namespace denies egress, may open connections to it
+    egress = _policy(mocks, "db-egress-backup")
+    assert egress["podSelector"] == {"matchLabels": backup_selector}
+    assert egress["policyTypes"] == ["Egress"]
+    assert egress["egress"] == _policy(mocks, "db-egress-clients")["egress"]
+
+
+def test_clients_may_connect_to_5432_of_the_server_only(mocks: Recorder) -> None:
+    # GIVEN a namespace that denies egress WHEN the database is built THEN the clients' pods may
+    # open connections to the server's pods on 5432, and nowhere else through this policy
+    _build()
+    server = mocks.one(DEPLOYMENT).spec["selector"]["matchLabels"]
+    policy = _policy(mocks, "db-egress-clients")
+    assert mocks.named("db-egress-clients").metadata["name"] == "db-egress-clients"
+    assert policy == {
+        "podSelector": {"matchLabels": CLIENTS},
+        "policyTypes": ["Egress"],
+        "egress": [{"to": [{"podSelector": {"matchLabels": server}}], "ports": [{"port": 5432, "protocol": "TCP"}]}],
+    }
+    assert sorted(r.name for r in mocks.of_type(POLICY)) == ["db-allow-clients", "db-egress-clients"]
 
 
 # -- metrics -------------------------------------------------------------------------------------
@@ -411,14 +456,17 @@ def test_metrics_sidecar_exposes_a_named_metrics_port_on_the_service(mocks: Reco
     assert exporter["securityContext"] == _container(mocks)["securityContext"]
     env = _env(exporter)
     assert env["DATA_SOURCE_URI"] == "127.0.0.1:5432/app?sslmode=disable"
-    assert env["DATA_SOURCE_PASS"] == {"secretKeyRef": {"name": "db-credentials", "key": "password"}}
+    assert env["DATA_SOURCE_PASS_FILE"] == PASSWORD_FILE
+    assert exporter["readinessProbe"]["httpGet"] == {"path": "/", "port": "metrics"}
+    assert exporter["livenessProbe"]["tcpSocket"] == {"port": "metrics"}
+    _reads_password_from_a_file(_pod(mocks), exporter, "db-credentials", "password")
     ports = {p["name"]: p for p in mocks.one(SERVICE).spec["ports"]}
     assert ports["metrics"] == {"name": "metrics", "port": 9187, "targetPort": "metrics", "protocol": "TCP"}
 
 
 def test_metrics_port_admits_only_the_monitoring_namespace(mocks: Recorder) -> None:
     _build(metrics={"monitoring_namespace": "observability"})
-    rules = mocks.one(POLICY).spec["ingress"]
+    rules = _policy(mocks)["ingress"]
     assert rules[1] == {
         "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}],
         "ports": [{"port": 9187, "protocol": "TCP"}],
@@ -428,7 +476,7 @@ def test_metrics_port_admits_only_the_monitoring_namespace(mocks: Recorder) -> N
 
 def test_metrics_monitoring_namespace_defaults_to_monitoring(mocks: Recorder) -> None:
     _build(metrics={})
-    peer = mocks.one(POLICY).spec["ingress"][1]["from"][0]
+    peer = _policy(mocks)["ingress"][1]["from"][0]
     assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
 
 

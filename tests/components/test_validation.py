@@ -9,6 +9,7 @@ import pytest
 from components.validation import (
     ImageRef,
     check_choice,
+    check_cidr,
     check_dns_label,
     check_dns_subdomain,
     check_env_name,
@@ -238,3 +239,17 @@ def test_quantity_in_non_ascii_digits_is_refused() -> None:
     # GIVEN '500m' in Arabic-Indic digits, which Python's \d and Decimal() both accept
     with pytest.raises(ValueError, match=r"^v: .* is not a Kubernetes quantity"):
         parse_quantity("\u0665\u0660\u0660m", "v")
+
+
+# --- CIDR ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("good", ["10.0.0.0/8", "203.0.113.7/32", "0.0.0.0/0", "2001:db8::/32"])
+def test_cidr_accepts_networks(good: str) -> None:
+    assert check_cidr(good, "x") == good
+
+
+@pytest.mark.parametrize("bad", ["10.0.0.1/8", "10.0.0.0", "10.0.0.0/33", "", "net/8", 8])
+def test_cidr_refuses_host_bits_missing_prefix_and_garbage_naming_the_argument(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"^egress: .* is not a network in CIDR notation"):
+        check_cidr(bad, "egress")  # type: ignore[arg-type]

@@ -239,6 +239,45 @@ def test_network_policy_admits_only_the_ingress_namespace_on_http(mocks: Recorde
     }
 
 
+def test_no_egress_policy_by_default(mocks: Recorder) -> None:
+    # The namespace's default deny leaves DNS; the database admits its clients on its own.
+    _build()
+    assert [r.name for r in mocks.of_type(NETWORK_POLICY)] == ["web-allow-ingress"]
+
+
+def test_egress_cidrs_open_those_networks_but_never_the_metadata_address(mocks: Recorder) -> None:
+    _build(egress_cidrs=["0.0.0.0/0", "10.20.0.0/16", "2001:db8::/32"])
+    policy = mocks.named("web-allow-egress")
+    assert policy.metadata["name"] == "web-allow-egress"
+    assert policy.spec == {
+        "podSelector": {"matchLabels": SELECTOR},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [
+                    {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}},
+                    {"ipBlock": {"cidr": "10.20.0.0/16"}},
+                    {"ipBlock": {"cidr": "2001:db8::/32"}},
+                ]
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "message"),
+    [
+        (["10.0.0.1/8"], r"^WebApp egress_cidrs: '10.0.0.1/8' is not a network in CIDR notation"),
+        ("10.0.0.0/8", r"^WebApp egress_cidrs: '10.0.0.0/8' is a string; give a list"),
+        (["169.254.169.254/32"], r"^WebApp egress_cidrs: 169.254.169.254/32 is the cloud instance metadata address"),
+    ],
+)
+def test_bad_egress_cidrs_are_refused(mocks: Recorder, cidrs: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        WebApp("web", _args(egress_cidrs=cidrs))
+    assert mocks.of_type(NETWORK_POLICY) == []
+
+
 def test_no_network_policy_when_ingress_namespace_is_none(mocks: Recorder) -> None:
     _build(ingress_namespace=None)
     assert mocks.of_type(NETWORK_POLICY) == []

@@ -47,6 +47,22 @@ def test_render_mode_points_the_provider_at_the_folder_and_skips_helm_releases(m
     assert mocks.of_type(INGRESS)
 
 
+def test_render_mode_ignores_a_kubeconfig_in_the_environment(mocks: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a developer's KUBECONFIG WHEN rendering THEN the provider gets none: the SDK would fill it
+    # in from the environment, and the provider refuses a kubeconfig next to renderYamlToDirectory.
+    monkeypatch.setenv("KUBECONFIG", "/home/dev/.kube/config")
+    _build("dev", {RENDER_ENV: "/tmp/rendered"})
+    assert mocks.one("pulumi:providers:kubernetes").inputs.get("kubeconfig", "") == ""
+
+
+def test_a_cluster_deployment_reads_the_kubeconfig_of_the_environment(
+    mocks: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", "/home/dev/.kube/config")
+    _build("dev", {})
+    assert mocks.one("pulumi:providers:kubernetes").inputs["kubeconfig"] == "/home/dev/.kube/config"
+
+
 def test_local_cluster_installs_the_stand_in_chart_and_switches_off_what_needs_the_internet(mocks: Recorder) -> None:
     _build("dev", {LOCAL_CLUSTER_ENV: "1"}, platformMonitoring=True, metricsEnabled=True)
     releases = mocks.of_type(RELEASE)

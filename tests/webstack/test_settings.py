@@ -115,6 +115,16 @@ def test_almost_empty_config_takes_every_app_default() -> None:
     assert got.max_replicas == default("autoscalingMaxReplicas")
     assert got.cpu_percent == default("autoscalingCpuPercent")
     assert got.spread_policy == default("spreadPolicy")
+    assert list(got.egress_cidrs) == default("appEgressCidrs") == []
+
+
+def test_egress_cidrs_are_read_as_a_list_of_networks() -> None:
+    assert _load(appEgressCidrs='["10.0.0.0/8", "2001:db8::/32"]').app.egress_cidrs == ("10.0.0.0/8", "2001:db8::/32")
+
+
+@pytest.mark.parametrize("bad", ["10.0.0.1/8", "10.0.0.0", "example.com/24"])
+def test_malformed_egress_cidr_is_refused_naming_the_key(bad: str) -> None:
+    assert _one_problem(appEgressCidrs=[bad]).startswith(f"webstack:appEgressCidrs: {bad!r} is not a network in CIDR")
 
 
 def test_values_arrive_as_engine_text() -> None:

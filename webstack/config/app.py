@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.validation import (
+    check_cidr,
     check_dns1035_label,
     check_env_name,
     check_http_path,
@@ -67,6 +68,14 @@ KEYS: tuple[Key, ...] = (
     Key("autoscalingMaxReplicas", "integer", "HPA maximum replicas (at least appReplicas).", 10),
     Key("autoscalingCpuPercent", "integer", "HPA target average CPU utilisation, in percent of the request.", 70),
     Key(
+        "appEgressCidrs",
+        "array",
+        "Networks (CIDR) the app may connect to, on any port; the namespace denies all other egress "
+        "but DNS and the database. E.g. `pulumi config set --path 'appEgressCidrs[0]' 203.0.113.0/24`; "
+        "0.0.0.0/0 opens the internet (never the cloud metadata address).",
+        [],
+    ),
+    Key(
         "spreadPolicy",
         "string",
         "Topology spread across nodes: ScheduleAnyway (soft) or DoNotSchedule (hard).",
@@ -94,6 +103,7 @@ class AppSettings:
     max_replicas: int
     cpu_percent: int
     spread_policy: str
+    egress_cidrs: tuple[str, ...] = ()
 
 
 def _parse_image(r: Reader, environment: str) -> tuple[str, str]:
@@ -138,6 +148,9 @@ def parse(r: Reader, environment: str) -> AppSettings:
     r.check(lambda: check_http_path(ready, r.what("appReadyPath")), "")
     env, secret_env = _parse_env(r)
     annotations = r.pairs("serviceAnnotations")
+    egress_cidrs = r.strings("appEgressCidrs")
+    for cidr in egress_cidrs:
+        r.validate(check_cidr, cidr, r.what("appEgressCidrs"))
     autoscaling = r.boolean("autoscalingEnabled")
     max_replicas = r.integer("autoscalingMaxReplicas", 1, 1000)
     if autoscaling and max_replicas < replicas:
@@ -163,4 +176,5 @@ def parse(r: Reader, environment: str) -> AppSettings:
         max_replicas=max_replicas,
         cpu_percent=r.integer("autoscalingCpuPercent", 1, 100),
         spread_policy=r.choice("spreadPolicy", SPREAD_POLICIES),
+        egress_cidrs=egress_cidrs,
     )

@@ -1,0 +1,55 @@
+"""Fixtures of the engine tier: each stack goes through the real engine once per session.
+
+Needs ``pulumi`` and its plugins on PATH (``scripts/toolchain.sh build pulumi`` and
+``eval "$(scripts/toolchain.sh env)"``; ``scripts/test.sh`` does both) and, for the linters, the
+``linters`` group. A missing tool fails the tests with that instruction: it never skips them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.engine.report import REPORT, TIMED_STEPS
+from tests.engine.workspace import StackRun, deploy
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "out" / "results-engine.txt"
+TOOLCHAIN_HINT = 'run `scripts/toolchain.sh build` and `eval "$(scripts/toolchain.sh env)"` (scripts/test.sh does both)'
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> str:
+    path = shutil.which("pulumi")
+    if path is None:
+        pytest.fail(f"`pulumi` is not on PATH: {TOOLCHAIN_HINT}", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine_run(pulumi_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], StackRun]:
+    """``engine_run(stack)``: the stack's run through the engine, made on first use and then shared."""
+    runs: dict[str, StackRun] = {}
+
+    def get(stack: str) -> StackRun:
+        if stack not in runs:
+            run = deploy(stack, ROOT, tmp_path_factory.mktemp(f"engine-{stack}"))
+            runs[stack] = run
+            REPORT.times[stack] = {name: run.steps[name].seconds for name in TIMED_STEPS if name in run.steps}
+        return runs[stack]
+
+    return get
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = REPORT.lines()
+    if not lines:
+        return
+    terminalreporter.section("engine tier results")
+    for line in lines:
+        terminalreporter.write_line(line)
+    REPORT.write(RESULTS)
+    terminalreporter.write_line(f"(also written to {RESULTS.relative_to(ROOT)})")

@@ -1,0 +1,93 @@
+"""The real engine, per stack, in render mode against a temporary file backend.
+
+``pulumi preview`` and ``pulumi up`` succeed; the state holds exactly the resources a mocks
+synthesis of the same stack registers (plus what the engine adds); a second preview finds nothing
+to change; and the generated database password is nowhere in plaintext, neither in the state nor
+in anything the engine printed.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from components.database import PASSWORD_LENGTH
+from tests.engine.report import REPORT
+from tests.engine.workspace import StackRun, synthesized_count
+from tests.harness import STACKS
+
+pytestmark = pytest.mark.engine
+
+EngineRun = Callable[[str], StackRun]
+# How the state marks a secret value (the engine's signature keys).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_and_up_succeed_and_render_manifests(engine_run: EngineRun, stack: str) -> None:
+    run = engine_run(stack)
+    for name in ("init", "preview", "up"):
+        step = run.step(name)
+        assert step.ok, f"{stack}: {step.explain()}"
+    print(f"{stack}: preview {run.steps['preview'].seconds:.1f}s, up {run.steps['up'].seconds:.1f}s")
+    assert run.manifests(), f"{stack}: render mode wrote no manifest under {run.rendered}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_state_holds_exactly_the_resources_of_the_mocks_synthesis(engine_run: EngineRun, stack: str) -> None:
+    run = engine_run(stack)
+    expected = synthesized_count(stack, str(run.rendered))
+    got = Counter(r["type"] for r in run.resources)
+    REPORT.resources[stack] = (sum(got.values()), expected.describe())
+    print(f"{stack}: expected {expected.describe()}; the state holds {sum(got.values())}")
+    want = expected.registered + expected.read
+    want["pulumi:pulumi:Stack"] += 1
+    for package in expected.default_providers:
+        want[f"pulumi:providers:{package}"] += 1
+    assert sum(got.values()) == expected.total, (
+        f"{stack}: the state holds {sum(got.values())} resources, the synthesis expects {expected.total}; "
+        f"only in the state: {dict(got - want)}, only in the synthesis: {dict(want - got)}"
+    )
+    assert got == want
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_object_is_rendered(engine_run: EngineRun, stack: str) -> None:
+    # GIVEN render mode WHEN up has run THEN each Kubernetes object of the state has its manifest
+    run = engine_run(stack)
+    objects = [r for r in run.resources if r["type"].startswith("kubernetes:") and r.get("custom")]
+    assert len(run.manifests()) == len(objects), (
+        f"{stack}: {len(run.manifests())} manifests for {len(objects)} Kubernetes objects: "
+        f"{[p.name for p in run.manifests()]}"
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_second_preview_expects_no_changes(engine_run: EngineRun, stack: str) -> None:
+    step = engine_run(stack).step("preview-again")
+    assert step.ok, f"{stack}: the stack is not stable after up: {step.explain()}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_state_and_engine_output_hold_no_plaintext_password(engine_run: EngineRun, stack: str) -> None:
+    run = engine_run(stack)
+    step = run.step("output-secret")
+    assert step.ok, f"{stack}: {step.explain()}"
+    password = run.password
+    assert password is not None
+    assert len(password) == PASSWORD_LENGTH, f"{stack}: the generated password has {len(password)} characters"
+    export = run.step("export").stdout
+    # The Secret's data is the base64 of the password: look for both spellings.
+    spellings = {"plaintext": password, "base64": base64.b64encode(password.encode()).decode()}
+    for how, text in spellings.items():
+        assert text not in export, f"{stack}: `pulumi stack export` holds the database password ({how})"
+        assert text not in run.logs(), f"{stack}: the engine printed the database password ({how})"
+    # It is there, encrypted: the password resource's result is a secret with a ciphertext.
+    [generated] = [r for r in run.resources if r["type"] == "random:index/randomPassword:RandomPassword"]
+    result = generated["outputs"]["result"]
+    assert result.get(SECRET_SIG) == SECRET_VALUE, f"{stack}: the password is not a secret in the state"
+    assert result.get("ciphertext"), f"{stack}: the password has no ciphertext in the state"
