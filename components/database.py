@@ -35,6 +35,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.labels import DEFAULT_PART_OF, selector_labels, standard_labels
+from components.network_policy import from_namespace, from_pods, network_policy, to_pods
+from components.security_context import restricted_container, restricted_pod
 from components.validation import (
     check_dns1035_label,
     check_dns_label,
@@ -42,7 +44,7 @@ from components.validation import (
     check_int_range,
     check_pinned_image,
     check_positive_quantity,
-    check_request_within_limit,
+    check_requests_and_limits,
     parse_quantity,
 )
 
@@ -330,15 +332,6 @@ class PostgresDatabaseArgs(TypedDict):
     data directory belongs to it. Default: ``10001``."""
 
 
-def _validate_resources(requests: Mapping[str, str], limits: Mapping[str, str], what: str) -> None:
-    for resource, amount in {**requests, **limits}.items():
-        check_positive_quantity(amount, f"{what}[{resource!r}]")
-    for resource in sorted(set(requests) & set(limits)):
-        check_request_within_limit(
-            requests[resource], limits[resource], f"{what} requests[{resource!r}]", f"{what} limits[{resource!r}]"
-        )
-
-
 def _validate_password_source(args: PostgresDatabaseArgs) -> ExistingSecretRef | None:
     """The existing Secret to read the password from, or None to generate one."""
     existing = args.get("existing_secret")
@@ -453,30 +446,10 @@ def _credentials_volume(secret_name: pulumi.Input[str], key: str) -> k8s.core.v1
 _CREDENTIALS_MOUNT = k8s.core.v1.VolumeMountArgs(name="credentials", mount_path=CREDENTIALS_MOUNT, read_only=True)
 
 
-def _container_security(run_as: int) -> k8s.core.v1.SecurityContextArgs:
-    return k8s.core.v1.SecurityContextArgs(
-        allow_privilege_escalation=False,
-        privileged=False,
-        read_only_root_filesystem=True,
-        run_as_non_root=True,
-        run_as_user=run_as,
-        run_as_group=run_as,
-        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-    )
-
-
 def _pod_security(run_as: int) -> k8s.core.v1.PodSecurityContextArgs:
-    return k8s.core.v1.PodSecurityContextArgs(
-        run_as_non_root=True,
-        run_as_user=run_as,
-        run_as_group=run_as,
-        fs_group=run_as,
-        # Only chown the volume when its root is not ours yet: a recursive walk of a large data
-        # directory on every restart would delay startup for minutes.
-        fs_group_change_policy="OnRootMismatch",
-        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-    )
+    # Only chown the volume when its root is not ours yet: a recursive walk of a large data
+    # directory on every restart would delay startup for minutes.
+    return restricted_pod(run_as, fs_group_change_policy="OnRootMismatch")
 
 
 def _empty_dir(name: str, size: str) -> k8s.core.v1.VolumeArgs:
@@ -574,7 +547,7 @@ class PostgresDatabase(pulumi.ComponentResource):
         claim_name = check_dns_subdomain(args.get("claim_name", f"{name}-data"), "PostgresDatabase claim_name")
         requests = {**DEFAULT_REQUESTS, **args.get("requests", {})}
         limits = {**DEFAULT_LIMITS, **args.get("limits", {})}
-        _validate_resources(requests, limits, "PostgresDatabase resources")
+        check_requests_and_limits(requests, limits, "PostgresDatabase requests", "PostgresDatabase limits")
         protect = args.get("protect", True)
         existing = _validate_password_source(args)
         client_selector = dict(args["client_selector"])
@@ -646,7 +619,7 @@ class PostgresDatabase(pulumi.ComponentResource):
         )
 
         # -- server ---------------------------------------------------------------------------
-        container_security = _container_security(run_as)
+        container_security = restricted_container(run_as)
         containers = [
             k8s.core.v1.ContainerArgs(
                 name="postgres",
@@ -864,67 +837,25 @@ class PostgresDatabase(pulumi.ComponentResource):
         # The namespace denies all ingress by default; admit the web app's pods (and the backup
         # job, which dumps over the network) to 5432 and, with metrics, only the monitoring
         # namespace to the metrics port.
-        clients = [
-            k8s.networking.v1.NetworkPolicyPeerArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=client_selector)
-            )
-        ]
-        if backup_selector is not None:
-            clients.append(
-                k8s.networking.v1.NetworkPolicyPeerArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=backup_selector)
-                )
-            )
-        rules = [
-            k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                from_=clients, ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=PORT, protocol="TCP")]
-            )
-        ]
+        clients = [client_selector] if backup_selector is None else [client_selector, backup_selector]
+        rules = [from_pods(clients, [PORT])]
         if monitoring_namespace is not None:
-            rules.append(
-                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[
-                        k8s.networking.v1.NetworkPolicyPeerArgs(
-                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                match_labels={"kubernetes.io/metadata.name": monitoring_namespace}
-                            )
-                        )
-                    ],
-                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=METRICS_PORT, protocol="TCP")],
-                )
-            )
-        k8s.networking.v1.NetworkPolicy(
-            f"{resource_name}-allow-clients",
-            metadata=meta(f"{name}-allow-clients"),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                policy_types=["Ingress"],
-                ingress=rules,
-            ),
-            opts=child,
+            rules.append(from_namespace(monitoring_namespace, [METRICS_PORT]))
+        network_policy(
+            f"{resource_name}-allow-clients", meta(f"{name}-allow-clients"), pods=selector, ingress=rules, opts=child
         )
         # The other direction, for a namespace that denies egress (``Namespace`` does by default):
         # the clients, and the backup job, may open connections to the server's 5432 only.
-        to_server = k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-            to=[
-                k8s.networking.v1.NetworkPolicyPeerArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
-                )
-            ],
-            ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=PORT, protocol="TCP")],
-        )
+        to_server = to_pods(selector, [PORT])
         egress_sources = {"clients": client_selector}
         if backup_selector is not None:
             egress_sources["backup"] = backup_selector
         for source, source_selector in egress_sources.items():
-            k8s.networking.v1.NetworkPolicy(
+            network_policy(
                 f"{resource_name}-egress-{source}",
-                metadata=meta(f"{name}-egress-{source}"),
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=source_selector),
-                    policy_types=["Egress"],
-                    egress=[to_server],
-                ),
+                meta(f"{name}-egress-{source}"),
+                pods=source_selector,
+                egress=[to_server],
                 opts=child,
             )
 

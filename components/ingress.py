@@ -10,6 +10,11 @@ the user:
   the Traefik chart values by ``Platform``) answers with a permanent redirect to HTTPS.
 * ``ingress-nginx`` (upstream retired in March 2026; for clusters that still run it):
   ``ssl-redirect`` and ``force-ssl-redirect``.
+
+With a Let's Encrypt issuer, cert-manager answers the ACME HTTP-01 challenge from a solver pod it
+starts in the Ingress's namespace; the controller must reach it through the namespace's default
+deny, so a NetworkPolicy admits the controller's namespace to the solver's port. The solver only
+answers: it needs no egress.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import standard_labels
+from components.network_policy import from_namespace, network_policy
 from components.validation import (
     check_choice,
     check_dns_label,
@@ -43,6 +49,9 @@ ACME_ISSUERS = (LETSENCRYPT_STAGING, LETSENCRYPT_PROD)
 PATH_TYPES = ("Prefix", "Exact", "ImplementationSpecific")
 CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 COMPONENT = "ingress"
+# cert-manager's HTTP-01 solver pods: the label it sets on every one, and the port they listen on.
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
 
 
 class TlsIngressArgs(TypedDict):
@@ -75,6 +84,11 @@ class TlsIngressArgs(TypedDict):
     Default: ``None`` (with an issuer, cert-manager writes ``<name>-tls``)."""
     instance: NotRequired[str]
     """``app.kubernetes.io/instance`` label. Default: the component's resource name."""
+    ingress_namespace: NotRequired[str | None]
+    """Namespace of the ingress controller. With a Let's Encrypt issuer it is admitted to port 8089
+    of cert-manager's HTTP-01 solver pods (label ``acme.cert-manager.io/http01-solver: "true"``),
+    which the namespace's default-deny NetworkPolicy would otherwise keep the challenge from.
+    ``None`` adds no policy. Default: ``"ingress"`` (as ``WebApp.ingress_namespace``)."""
     annotations: NotRequired[Mapping[str, str]]
     """Extra annotations (e.g. rate limits); they cannot override the TLS/redirect ones. Default: none."""
 
@@ -166,7 +180,12 @@ class TlsIngress(pulumi.ComponentResource):
         byo_secret = args.get("tls_secret_name")
         _validate_certificate_source(issuer, byo_secret, hosts)
         instance = check_dns_label(args.get("instance", name), "TlsIngress instance")
+        ingress_namespace = args.get("ingress_namespace", "ingress")
+        if ingress_namespace is not None:
+            check_dns_label(ingress_namespace, "TlsIngress ingress_namespace")
         secret_name = byo_secret if byo_secret is not None else f"{name}-tls"
+        labels = standard_labels(name, instance, COMPONENT)
+        child = pulumi.ResourceOptions(parent=self)
 
         annotations = dict(args.get("annotations", {}))
         annotations.update(controller_annotations(controller))
@@ -195,7 +214,7 @@ class TlsIngress(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=name,
                 namespace=args["namespace"],
-                labels=standard_labels(name, instance, COMPONENT),
+                labels=labels,
                 annotations=annotations,
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
@@ -203,8 +222,18 @@ class TlsIngress(pulumi.ComponentResource):
                 tls=[k8s.networking.v1.IngressTLSArgs(hosts=hosts, secret_name=secret_name)],
                 rules=rules,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child,
         )
+        if issuer in ACME_ISSUERS and ingress_namespace is not None:
+            network_policy(
+                f"{resource_name}-allow-acme-solver",
+                k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{name}-allow-acme-solver", namespace=args["namespace"], labels=labels
+                ),
+                pods=ACME_SOLVER_LABELS,
+                ingress=[from_namespace(ingress_namespace, [ACME_SOLVER_PORT])],
+                opts=child,
+            )
 
         self.tls_secret_name = secret_name
         self.name = ingress.metadata.name

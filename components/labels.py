@@ -12,6 +12,8 @@ import re
 MANAGED_BY = "pulumi"
 DEFAULT_PART_OF = "webstack"
 MAX_NAME_LENGTH = 63
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set by the API server on every namespace; ``namespace_labels`` sets it too, so policies can rely on it."""
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
@@ -56,4 +58,19 @@ def standard_labels(
                 f"label {key}={value!r} is not a valid label value: use at most 63 letters, "
                 "digits, '-', '_' or '.', starting and ending with a letter or digit"
             )
+    return labels
+
+
+def namespace_labels(namespace: str, name: str, pod_security: str, part_of: str = DEFAULT_PART_OF) -> dict[str, str]:
+    """Labels of a Namespace object: recommended labels, its own name, and Pod Security Admission
+    enforcing (and warning and auditing) ``pod_security`` at the latest policy version."""
+    labels = {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/part-of": part_of,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        NAMESPACE_NAME_LABEL: namespace,
+    }
+    for mode in ("enforce", "warn", "audit"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = pod_security
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
     return labels

@@ -7,12 +7,13 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.labels import DEFAULT_PART_OF, MANAGED_BY
+from components.labels import DEFAULT_PART_OF, namespace_labels
+from components.network_policy import network_policy
 from components.validation import (
     check_choice,
     check_dns_label,
     check_positive_quantity,
-    check_request_within_limit,
+    check_requests_and_limits,
 )
 
 POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
@@ -62,21 +63,6 @@ def _validate_quota(quota: dict[str, str]) -> None:
         check_positive_quantity(amount, f"Namespace quota[{resource!r}]")
 
 
-def _validate_defaults(requests: dict[str, str], limits: dict[str, str]) -> None:
-    # Each amount on its own first: a negative request is "within" any limit, and a key set on
-    # one side only is never compared.
-    for what, amounts in (("default_requests", requests), ("default_limits", limits)):
-        for resource, amount in amounts.items():
-            check_positive_quantity(amount, f"Namespace {what}[{resource!r}]")
-    for resource in sorted(set(requests) & set(limits)):
-        check_request_within_limit(
-            requests[resource],
-            limits[resource],
-            f"Namespace default_requests[{resource!r}]",
-            f"Namespace default_limits[{resource!r}]",
-        )
-
-
 class Namespace(pulumi.ComponentResource):
     """A namespace that is safe to deploy into: restricted pods, bounded resources, no open ingress.
 
@@ -96,7 +82,7 @@ class Namespace(pulumi.ComponentResource):
         requests = args.get("default_requests", DEFAULT_CONTAINER_REQUESTS)
         limits = args.get("default_limits", DEFAULT_CONTAINER_LIMITS)
         _validate_quota(quota)
-        _validate_defaults(requests, limits)
+        check_requests_and_limits(requests, limits, "Namespace default_requests", "Namespace default_limits")
         part_of = args.get("part_of", DEFAULT_PART_OF)
         deny_egress = args.get("deny_egress", True)
         if not isinstance(deny_egress, bool):
@@ -106,23 +92,13 @@ class Namespace(pulumi.ComponentResource):
             raise ValueError(f"Namespace retain_on_delete: {retain!r} is not a boolean; use True or False")
         child = pulumi.ResourceOptions(parent=self)
 
-        labels = {
-            "app.kubernetes.io/name": name,
-            "app.kubernetes.io/part-of": part_of,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            "kubernetes.io/metadata.name": name,
-        }
-        for mode in ("enforce", "warn", "audit"):
-            labels[f"pod-security.kubernetes.io/{mode}"] = pod_security
-            labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
-
+        labels = namespace_labels(name, name, pod_security, part_of)
         ns = k8s.core.v1.Namespace(
             f"{resource_name}-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain),
         )
         # Reading ns.metadata.name already orders these after the Namespace: no depends_on.
-        in_ns = child
         meta = k8s.meta.v1.ObjectMetaArgs(
             namespace=ns.metadata.name,
             labels={k: v for k, v in labels.items() if k.startswith("app.kubernetes.io/")},
@@ -131,7 +107,7 @@ class Namespace(pulumi.ComponentResource):
             f"{resource_name}-quota",
             metadata=meta,
             spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=quota),
-            opts=in_ns,
+            opts=child,
         )
         k8s.core.v1.LimitRange(
             f"{resource_name}-limits",
@@ -139,38 +115,22 @@ class Namespace(pulumi.ComponentResource):
             spec=k8s.core.v1.LimitRangeSpecArgs(
                 limits=[k8s.core.v1.LimitRangeItemArgs(type="Container", default=limits, default_request=requests)]
             ),
-            opts=in_ns,
+            opts=child,
         )
-        k8s.networking.v1.NetworkPolicy(
-            f"{resource_name}-default-deny",
-            metadata=meta,
-            # No rules: nothing is admitted, and (with deny_egress) nothing may leave.
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
-                policy_types=["Ingress", "Egress"] if deny_egress else ["Ingress"],
-            ),
-            opts=in_ns,
+        # No rules: nothing is admitted, and (with deny_egress) nothing may leave.
+        network_policy(
+            f"{resource_name}-default-deny", meta, pods={}, ingress=[], egress=[] if deny_egress else None, opts=child
         )
         if deny_egress:
             # Name resolution for every pod. Any destination: the cluster DNS runs in kube-system
             # on most clusters but behind a node-local cache (a link-local host address) on others.
-            k8s.networking.v1.NetworkPolicy(
-                f"{resource_name}-allow-dns",
-                metadata=meta,
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(),
-                    policy_types=["Egress"],
-                    egress=[
-                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                            ports=[
-                                k8s.networking.v1.NetworkPolicyPortArgs(port=DNS_PORT, protocol=protocol)
-                                for protocol in ("UDP", "TCP")
-                            ]
-                        )
-                    ],
-                ),
-                opts=in_ns,
+            dns = k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                ports=[
+                    k8s.networking.v1.NetworkPolicyPortArgs(port=DNS_PORT, protocol=protocol)
+                    for protocol in ("UDP", "TCP")
+                ]
             )
+            network_policy(f"{resource_name}-allow-dns", meta, pods={}, egress=[dns], opts=child)
 
         self.name = ns.metadata.name
         self.register_outputs({"name": self.name})

@@ -10,7 +10,6 @@ for cert-manager (its webhook must be ready to admit them), and the app's Servic
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, NotRequired, TypedDict
 
@@ -26,11 +25,12 @@ from components.ingress import (
     INGRESS_NGINX,
     ISSUERS,
     LETSENCRYPT_PROD,
+    LETSENCRYPT_STAGING,
     SELF_SIGNED,
     TRAEFIK,
 )
-from components.labels import DEFAULT_PART_OF, MANAGED_BY
-from components.validation import check_choice, check_dns_label, check_dns_subdomain, check_int_range
+from components.labels import DEFAULT_PART_OF, MANAGED_BY, namespace_labels
+from components.validation import check_choice, check_dns_label, check_dns_subdomain, check_email, check_int_range
 
 CERT_MANAGER = "cert-manager"
 KUBE_PROMETHEUS_STACK = "kube-prometheus-stack"
@@ -72,10 +72,9 @@ POD_SECURITY = {
 }
 
 ACME_SERVERS = {
-    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    LETSENCRYPT_STAGING: "https://acme-staging-v02.api.letsencrypt.org/directory",
     LETSENCRYPT_PROD: "https://acme-v02.api.letsencrypt.org/directory",
 }
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class PlatformArgs(TypedDict):
@@ -140,10 +139,8 @@ def _validate_issuers(issuers: Sequence[str], acme_email: str | None) -> list[st
             f"Platform acme_email: not set, but the Let's Encrypt issuer {acme[0]!r} needs an ACME account "
             "email; set acme_email to an address that receives certificate expiry notices"
         )
-    if acme and acme_email and not _EMAIL.match(acme_email):
-        raise ValueError(
-            f"Platform acme_email: {acme_email!r} is not an email address; use one such as ops@example.com"
-        )
+    if acme and acme_email:
+        check_email(acme_email, "Platform acme_email")
     return checked
 
 
@@ -286,7 +283,8 @@ class Platform(pulumi.ComponentResource):
             namespace = k8s.core.v1.Namespace(
                 f"{resource_name}-{addon}-ns",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=namespaces[addon], labels=self._namespace_labels(namespaces[addon], addon, part_of)
+                    name=namespaces[addon],
+                    labels=namespace_labels(namespaces[addon], addon, POD_SECURITY[addon], part_of),
                 ),
                 opts=child,
             )
@@ -354,18 +352,3 @@ class Platform(pulumi.ComponentResource):
         self.monitoring_namespace = namespaces[KUBE_PROMETHEUS_STACK]
         self.service_monitor_labels = {"release": KUBE_PROMETHEUS_STACK}
         self.register_outputs({f"{addon}_status": release.status for addon, release in self.releases.items()})
-
-    @staticmethod
-    def _namespace_labels(name: str, addon: str, part_of: str) -> dict[str, str]:
-        level = POD_SECURITY[addon]
-        labels = {
-            "app.kubernetes.io/name": addon,
-            "app.kubernetes.io/part-of": part_of,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            # Set by the API server on every namespace too; explicit, so policies can rely on it.
-            "kubernetes.io/metadata.name": name,
-        }
-        for mode in ("enforce", "warn", "audit"):
-            labels[f"pod-security.kubernetes.io/{mode}"] = level
-            labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
-        return labels

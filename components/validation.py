@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -15,6 +16,7 @@ from typing import NamedTuple
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _QUANTITY = re.compile(
     r"^(?P<number>[+-]?(\d+(\.\d*)?|\.\d+))(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$", re.ASCII
 )
@@ -88,6 +90,13 @@ def check_cidr(value: str, what: str) -> str:
     return value
 
 
+def check_email(value: str, what: str) -> str:
+    """An email address, e.g. ``ops@example.com``: one '@', a dotted domain, no spaces."""
+    if not isinstance(value, str) or not _EMAIL.fullmatch(value):
+        raise ValueError(f"{what}: {value!r} is not an email address; use one such as ops@example.com")
+    return value
+
+
 def check_dns_subdomain(value: str, what: str) -> str:
     if not isinstance(value, str) or not _DNS_SUBDOMAIN.fullmatch(value) or len(value) > 253:
         raise ValueError(
@@ -150,6 +159,21 @@ def check_request_within_limit(request: str, limit: str, what_request: str, what
         raise ValueError(
             f"{what_request}: the request {request!r} is above the limit {limit!r} "
             f"({what_limit}); lower the request or raise the limit"
+        )
+
+
+def check_requests_and_limits(
+    requests: Mapping[str, str], limits: Mapping[str, str], what_requests: str, what_limits: str
+) -> None:
+    """Container requests and limits: every amount a positive quantity on its own (a negative
+    request is "within" any limit), then each request at most its limit. Errors name the amount as
+    ``<what_requests>['cpu']`` or ``<what_limits>['cpu']``."""
+    for what, amounts in ((what_requests, requests), (what_limits, limits)):
+        for resource, amount in amounts.items():
+            check_positive_quantity(amount, f"{what}[{resource!r}]")
+    for resource in sorted(set(requests) & set(limits)):
+        check_request_within_limit(
+            requests[resource], limits[resource], f"{what_requests}[{resource!r}]", f"{what_limits}[{resource!r}]"
         )
 
 

@@ -12,6 +12,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import DEFAULT_PART_OF, selector_labels, standard_labels
+from components.network_policy import from_namespace, network_policy
+from components.security_context import restricted_container, restricted_pod
 from components.validation import (
     check_choice,
     check_cidr,
@@ -21,8 +23,7 @@ from components.validation import (
     check_http_path,
     check_int_range,
     check_port,
-    check_positive_quantity,
-    check_request_within_limit,
+    check_requests_and_limits,
     parse_image,
 )
 
@@ -139,15 +140,6 @@ class WebAppArgs(TypedDict):
     """Scrape the app with Prometheus. Default: ``None`` (no ServiceMonitor)."""
 
 
-def _validate_resources(requests: Mapping[str, str], limits: Mapping[str, str]) -> None:
-    for resource, amount in {**requests, **limits}.items():
-        check_positive_quantity(amount, f"WebApp resources[{resource!r}]")
-    for resource in sorted(set(requests) & set(limits)):
-        check_request_within_limit(
-            requests[resource], limits[resource], f"WebApp requests[{resource!r}]", f"WebApp limits[{resource!r}]"
-        )
-
-
 def _validate_env(env: Mapping[str, object], secret_env: Mapping[str, object], refs: Mapping[str, object]) -> None:
     seen: set[str] = set()
     for what, names in (("env", env), ("secret_env", secret_env), ("secret_refs", refs)):
@@ -179,9 +171,9 @@ def _validate_metrics(metrics: AppMetricsArgs, app_port: int) -> tuple[int, str,
 
 
 def _ip_block(cidr: str) -> k8s.networking.v1.IPBlockArgs:
-    """``cidr``, less the cloud metadata address when it falls inside."""
-    network = ipaddress.ip_network(cidr)
-    inside = network.version == METADATA_ADDRESS.version and METADATA_ADDRESS in network and network.prefixlen < 32
+    """``cidr``, less the cloud metadata address when it falls inside (the address's own /32 is refused
+    earlier; an IPv6 network never holds it)."""
+    inside = METADATA_ADDRESS in ipaddress.ip_network(cidr)
     return k8s.networking.v1.IPBlockArgs(cidr=cidr, except_=[f"{METADATA_ADDRESS}/32"] if inside else None)
 
 
@@ -238,13 +230,16 @@ class WebApp(pulumi.ComponentResource):
                 f"WebApp egress_cidrs: {METADATA_ADDRESS}/32 is the cloud instance metadata address, which "
                 "hands out the node's credentials; drop it"
             )
-        _validate_resources(requests, limits)
+        check_requests_and_limits(requests, limits, "WebApp requests", "WebApp limits")
         _validate_env(env, secret_env, secret_refs)
         _validate_autoscaling(autoscaling, replicas)
         if ingress_namespace is not None:
             check_dns_label(ingress_namespace, "WebApp ingress_namespace")
-        metrics_port, metrics_port_name, metrics_path = _validate_metrics(metrics, port) if metrics else (0, "", "")
-        extra_metrics_port = bool(metrics) and metrics_port_name == "metrics"
+        # ``{}`` is metrics with every default, not "no metrics": only None switches them off.
+        metrics_port, metrics_port_name, metrics_path = (
+            _validate_metrics(metrics, port) if metrics is not None else (0, "", "")
+        )
+        extra_metrics_port = metrics_port_name == "metrics"
 
         namespace = args["namespace"]
         selector = selector_labels(name, instance, COMPONENT)
@@ -291,23 +286,6 @@ class WebApp(pulumi.ComponentResource):
                 )
             )
 
-        pod_security = k8s.core.v1.PodSecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=run_as,
-            run_as_group=run_as,
-            fs_group=run_as,
-            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-        )
-        container_security = k8s.core.v1.SecurityContextArgs(
-            allow_privilege_escalation=False,
-            privileged=False,
-            read_only_root_filesystem=True,
-            run_as_non_root=True,
-            run_as_user=run_as,
-            run_as_group=run_as,
-            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-        )
         container = k8s.core.v1.ContainerArgs(
             name=name,
             image=args["image"],
@@ -325,7 +303,7 @@ class WebApp(pulumi.ComponentResource):
             startup_probe=_probe(health_path, period=5, failure_threshold=30),
             liveness_probe=_probe(health_path, period=10),
             readiness_probe=_probe(ready_path, period=5),
-            security_context=container_security,
+            security_context=restricted_container(run_as),
             volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
         )
         host_term = k8s.core.v1.PodAffinityTermArgs(
@@ -334,7 +312,7 @@ class WebApp(pulumi.ComponentResource):
         pod_spec = k8s.core.v1.PodSpecArgs(
             service_account_name=account.metadata.name,
             automount_service_account_token=False,
-            security_context=pod_security,
+            security_context=restricted_pod(run_as),
             containers=[container],
             volumes=[
                 k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi"))
@@ -431,48 +409,27 @@ class WebApp(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        # Policy names are DNS subdomains (≤ 253): no truncation, which could leave a trailing '-'.
         if ingress_namespace is not None:
-            k8s.networking.v1.NetworkPolicy(
+            network_policy(
                 f"{resource_name}-allow-ingress",
-                # A DNS subdomain (≤ 253): no truncation, which could leave a trailing '-'.
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-allow-ingress", namespace=namespace, labels=labels),
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                    policy_types=["Ingress"],
-                    ingress=[
-                        k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                            from_=[
-                                k8s.networking.v1.NetworkPolicyPeerArgs(
-                                    namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                        match_labels={"kubernetes.io/metadata.name": ingress_namespace}
-                                    )
-                                )
-                            ],
-                            ports=[k8s.networking.v1.NetworkPolicyPortArgs(port="http", protocol="TCP")],
-                        )
-                    ],
-                ),
+                meta(f"{name}-allow-ingress"),
+                pods=selector,
+                ingress=[from_namespace(ingress_namespace, ["http"])],
                 opts=child,
             )
         if egress_cidrs:
-            k8s.networking.v1.NetworkPolicy(
+            to_networks = k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=_ip_block(cidr)) for cidr in egress_cidrs]
+            )
+            network_policy(
                 f"{resource_name}-allow-egress",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-allow-egress", namespace=namespace, labels=labels),
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                    policy_types=["Egress"],
-                    egress=[
-                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                            to=[
-                                k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=_ip_block(cidr))
-                                for cidr in egress_cidrs
-                            ]
-                        )
-                    ],
-                ),
+                meta(f"{name}-allow-egress"),
+                pods=selector,
+                egress=[to_networks],
                 opts=child,
             )
-        if metrics:
+        if metrics is not None:
             self._monitoring(
                 resource_name=resource_name,
                 name=name,
@@ -535,25 +492,11 @@ class WebApp(pulumi.ComponentResource):
             )
         monitoring_namespace = metrics.get("namespace", "monitoring")
         if monitoring_namespace is not None:
-            k8s.networking.v1.NetworkPolicy(
+            network_policy(
                 f"{resource_name}-allow-metrics",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-allow-metrics", namespace=namespace, labels=labels),
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                    policy_types=["Ingress"],
-                    ingress=[
-                        k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                            from_=[
-                                k8s.networking.v1.NetworkPolicyPeerArgs(
-                                    namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                        match_labels={"kubernetes.io/metadata.name": monitoring_namespace}
-                                    )
-                                )
-                            ],
-                            ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port_name, protocol="TCP")],
-                        )
-                    ],
-                ),
+                k8s.meta.v1.ObjectMetaArgs(name=f"{name}-allow-metrics", namespace=namespace, labels=labels),
+                pods=selector,
+                ingress=[from_namespace(monitoring_namespace, [port_name])],
                 opts=pulumi.ResourceOptions(parent=self),
             )
 

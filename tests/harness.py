@@ -182,6 +182,15 @@ def synth(build: Callable[[], Any]) -> Any:
     return box.get("value")
 
 
+def error_chain(err: BaseException | None) -> str:
+    """Every message in an exception chain (Pulumi wraps errors raised inside an apply)."""
+    messages = []
+    while err is not None:
+        messages.append(str(err))
+        err = err.__cause__ or err.__context__
+    return "\n".join(messages)
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     """The ``webstack:`` keys of ``Pulumi.<stack>.yaml``, without the project prefix."""
     document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}

@@ -234,6 +234,8 @@ def build_stack(settings: Settings) -> dict[str, Any]:
                 "issuer": tls.issuer,
                 "tls_secret_name": tls.tls_secret_name,
                 "instance": settings.instance,
+                # Admitted to cert-manager's HTTP-01 solver pods when the issuer is Let's Encrypt.
+                "ingress_namespace": tls.namespace,
                 # No controller runs on the local cluster to publish an address: don't wait for one.
                 "annotations": {"pulumi.com/skipAwait": "true"} if settings.runtime.local_cluster else {},
             },

@@ -10,8 +10,16 @@
 // Scope: what `pulumi preview/up/refresh/destroy/stack` need. Run starts the exec script with the python of the
 // project's `virtualenv` runtime option (else $PULUMI_PYTHON_CMD, else python3). Dependency questions get empty
 // answers: plugins come from PATH (the toolchain's bin dir) and Python packages from the project's own venv, so
-// there is nothing for the host to install. Code generation, `pulumi new` prompts, `pulumi convert` and policy
-// packs are not supported.
+// there is nothing for the host to install.
+//
+// RunPlugin runs plugins written in Python that the engine finds as a directory rather than a binary: a policy pack
+// (`pulumi preview --policy-pack DIR`, a directory with PulumiPolicy.yaml) and a component provider (a directory with
+// PulumiPlugin.yaml, e.g. for `pulumi package add DIR` or a Pulumi.yaml `packages:` entry). Because this host is on
+// PATH, the engine always goes through RunPlugin for those, never through `pulumi-analyzer-policy-python`. The
+// plugin is `python DIR ARGS...`, i.e. the directory's __main__.py, with the python of the plugin's own `virtualenv`
+// option (relative to DIR). Code generation (GeneratePackage, Pack, Link), `pulumi new` prompts and `pulumi convert`
+// are not supported: `pulumi package add` into a Python project cannot generate an SDK here (a YAML project needs
+// none; see README "Using the components from TypeScript or YAML").
 package main
 
 import (
@@ -24,6 +32,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -229,6 +238,90 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// RunPlugin starts a Python plugin directory (a policy pack or a component provider) and streams its stdout and
+// stderr back to the engine, which reads the plugin's gRPC port from the first line of stdout. The exit code is sent
+// last; the engine treats a closed stream without one as exit code 0.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
+) error {
+	info := req.GetInfo()
+	pluginDir := info.GetProgramDirectory()
+	if pluginDir == "" {
+		return errors.New("RunPlugin: the engine sent no plugin directory")
+	}
+	rootDir := info.GetRootDirectory()
+	if rootDir == "" {
+		rootDir = pluginDir
+	}
+	python, venv, err := pythonFor(rootDir, info.GetOptions())
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(pluginDir, "__main__.py")); err != nil {
+		return fmt.Errorf("RunPlugin: %s has no __main__.py to run: %w", pluginDir, err)
+	}
+
+	ctx := server.Context()
+	// exec copies stdout and stderr in two goroutines, and a gRPC stream must not be sent on concurrently.
+	var sendMu sync.Mutex
+	send := func(resp *pulumirpc.RunPluginResponse) error {
+		sendMu.Lock()
+		defer sendMu.Unlock()
+		return server.Send(resp)
+	}
+	stdout := streamWriter(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
+	})
+	stderr := streamWriter(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
+	})
+
+	// -u: unbuffered, so the port line reaches the engine at once.
+	cmd := exec.CommandContext(ctx, python, append([]string{"-u", pluginDir}, req.GetArgs()...)...)
+	cmd.Dir = req.GetPwd()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// The engine sends its whole environment (plus what the plugin needs); fall back to ours if it sent none.
+	cmd.Env = req.GetEnv()
+	if len(cmd.Env) == 0 {
+		cmd.Env = os.Environ()
+	}
+	if venv != "" {
+		cmd.Env = append(cmd.Env, "VIRTUAL_ENV="+venv,
+			"PATH="+filepath.Join(venv, "bin")+string(os.PathListSeparator)+envValue(cmd.Env, "PATH"))
+	}
+
+	code := int32(0)
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fmt.Errorf("RunPlugin: could not run %s %s: %w", python, pluginDir, err)
+		}
+		code = int32(exitErr.ExitCode()) //nolint:gosec // exit codes fit
+	}
+	// cmd.Run has waited for both copying goroutines, so nothing is sent after the exit code.
+	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
+
+// streamWriter sends each write as one message (the bytes are copied: exec reuses its buffer).
+type streamWriter func([]byte) error
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	if err := w(append([]byte(nil), p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// envValue is the last value of NAME in an environment list (later entries win, as in exec).
+func envValue(env []string, name string) string {
+	value := ""
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			value = v
+		}
+	}
+	return value
 }
 
 // pythonFor picks the interpreter: the `virtualenv` runtime option (relative to the project root), else

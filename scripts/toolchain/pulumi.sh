@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Toolchain group "pulumi": the Pulumi CLI, the Python language host and the resource plugins the program uses,
-# all built from pinned Go modules (no release downloads are reachable here).
+# Toolchain group "pulumi": the Pulumi CLI, the Python and YAML language hosts and the resource plugins the program
+# uses, all built from pinned Go modules (no release downloads are reachable here).
 #
 # Usage: scripts/toolchain/pulumi.sh OUT_BIN_DIR      (normally run through scripts/toolchain.sh build)
 #
@@ -22,6 +22,12 @@ PULUMI_SDK_VERSION=v3.243.0
 K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199
 K8S_PROVIDER_VERSION=4.25.0-alpha.1768448096+f47bc2d6
+# YAML language host (`runtime: yaml`, used by examples/yaml-webapp): the proxy refuses the module's version list and
+# many versions (v1.23.1, v1.24.0, v1.26.0, v1.27.0, v1.29.0, v1.31.0, v1.33.0 answer 403) but serves v1.32.0, the
+# newest one found. It is built with the pkg/v3 it requires (v3.230.0): it does not compile against v3.232.0, whose
+# pcl.Resource no longer has the Token field its code generator reads.
+YAML_MODULE=github.com/pulumi/pulumi-yaml
+YAML_VERSION=v1.32.0
 # The checksum database, as reached here, answers 404 for the provider pseudo-version and for some of its pulumi
 # dependencies (pkg/v3 v3.215.0, cloud-ready-checks v1.3.0), so skip it for github.com/pulumi modules in that step
 # only; the modules still come from the same proxy as everything else.
@@ -116,7 +122,17 @@ install -m 0755 "${HERE}/pulumi-analyzer-policy-python" "${OUT}/pulumi-analyzer-
 install -m 0755 "${HERE}/pulumi-resource-random" "${OUT}/pulumi-resource-random"
 install -m 0644 "${HERE}/pulumi-resource-random.py" "${OUT}/pulumi-resource-random.py"
 
-# --- 3. Kubernetes provider ------------------------------------------------------------------------------------------
+# --- 3. YAML language host -------------------------------------------------------------------------------------------
+step "yaml language host ${YAML_VERSION}: resolve"
+YAML="${WORK}/yaml"
+new_wrapper "$YAML" pulumi-language-yaml
+copy_published_replaces "$YAML" "${YAML_MODULE}@${YAML_VERSION}"
+(cd "$YAML" && quietly go get "${YAML_MODULE}/cmd/pulumi-language-yaml@${YAML_VERSION}")
+step "yaml language host ${YAML_VERSION}: build"
+(cd "$YAML" && quietly go build -mod=mod -ldflags "-s -w -X ${YAML_MODULE}/pkg/version.Version=${YAML_VERSION}" \
+  -o "${OUT}/pulumi-language-yaml" "${YAML_MODULE}/cmd/pulumi-language-yaml")
+
+# --- 4. Kubernetes provider ------------------------------------------------------------------------------------------
 step "kubernetes provider ${K8S_PROVIDER_VERSION}: resolve"
 K8S="${WORK}/k8s"
 new_wrapper "$K8S" pulumi-resource-kubernetes
@@ -146,12 +162,12 @@ step "kubernetes provider ${K8S_PROVIDER_VERSION}: build"
   -o "${OUT}/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
 unset GONOSUMDB
 
-# --- 4. verify -------------------------------------------------------------------------------------------------------
+# --- 5. verify -------------------------------------------------------------------------------------------------------
 step "verify"
 got="$("${OUT}/pulumi" version)"
 [[ "$got" == "${PULUMI_PKG_VERSION}" ]] || { say "pulumi version printed '${got}', want ${PULUMI_PKG_VERSION}"; exit 1; }
 for f in pulumi pulumi-language-python pulumi-language-python-exec pulumi-analyzer-policy-python \
-  pulumi-resource-pulumi-python pulumi-resource-kubernetes pulumi-resource-random; do
+  pulumi-language-yaml pulumi-resource-pulumi-python pulumi-resource-kubernetes pulumi-resource-random; do
   [[ -x "${OUT}/${f}" ]] || { say "missing ${f}"; exit 1; }
 done
 say "done: $(find "$OUT" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')"

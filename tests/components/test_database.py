@@ -22,7 +22,7 @@ from components.database import (
     check_storage_not_shrunk,
     check_storage_size,
 )
-from tests.harness import Recorded, Recorder, synth
+from tests.harness import Recorded, Recorder, error_chain, synth
 
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -99,15 +99,6 @@ def _reads_password_from_a_file(pod: dict[str, Any], container: dict[str, Any], 
 def _unwrap(value: Any) -> Any:
     """The plain value of a recorded input that may travel as a Pulumi secret."""
     return value["value"] if isinstance(value, dict) and "value" in value and len(value) == 2 else value
-
-
-def _chain(err: BaseException | None) -> str:
-    """Every message in an exception chain (Pulumi wraps errors raised inside an apply)."""
-    messages = []
-    while err is not None:
-        messages.append(str(err))
-        err = err.__cause__ or err.__context__
-    return "\n".join(messages)
 
 
 # -- defaults ------------------------------------------------------------------------------------
@@ -501,7 +492,7 @@ def test_shrinking_below_a_plain_deployed_size_is_refused_before_anything_regist
 def test_shrinking_below_a_deployed_size_from_an_output_fails_the_run(mocks: Recorder) -> None:
     with pytest.raises(Exception) as info:  # noqa: PT011 - Pulumi wraps the ValueError raised in the apply
         _build(storage_size="5Gi", min_storage_size=pulumi.Output.from_input("10Gi"))
-    assert "'5Gi' is smaller than the volume already deployed ('10Gi')" in _chain(info.value)
+    assert "'5Gi' is smaller than the volume already deployed ('10Gi')" in error_chain(info.value)
     assert mocks.of_type(PVC) == [], "the claim is never sent with the smaller size"
 
 
@@ -542,8 +533,9 @@ def test_shrinking_the_backup_volume_is_refused(mocks: Recorder) -> None:
         ({"name": "1db"}, r"PostgresDatabase name: '1db' must start with a letter"),
         ({"name": "d" * 46}, r"PostgresDatabase name: 'd{46}' is 46 characters; use at most 45"),
         ({"claim_name": "Data"}, r"PostgresDatabase claim_name: 'Data' is not a valid DNS-1123 subdomain"),
-        ({"requests": {"cpu": "2"}}, r"PostgresDatabase resources requests\['cpu'\]: the request '2' is above"),
-        ({"limits": {"memory": "lots"}}, r"PostgresDatabase resources\['memory'\]: 'lots' is not a Kubernetes"),
+        ({"requests": {"cpu": "2"}}, r"PostgresDatabase requests\['cpu'\]: the request '2' is above"),
+        ({"limits": {"memory": "lots"}}, r"PostgresDatabase limits\['memory'\]: 'lots' is not a Kubernetes"),
+        ({"requests": {"memory": "-1Gi"}}, r"PostgresDatabase requests\['memory'\]: '-1Gi' must be greater than zero"),
         ({"client_selector": {}}, r"PostgresDatabase client_selector: empty"),
         ({"run_as_user": 0}, r"PostgresDatabase run_as_user: 0 is out of range"),
     ],

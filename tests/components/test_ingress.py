@@ -140,6 +140,52 @@ def test_labels_are_the_recommended_ones(mocks: Recorder) -> None:
     assert labels["app.kubernetes.io/managed-by"] == "pulumi"
 
 
+# --- ACME HTTP-01 through the namespace's default deny --------------------------------------
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+@pytest.mark.parametrize("issuer", ["letsencrypt-staging", "letsencrypt-prod"])
+def test_acme_issuer_admits_the_ingress_controller_to_the_http01_solver(mocks: Recorder, issuer: str) -> None:
+    _build(issuer=issuer)
+    policy = mocks.one(NETWORK_POLICY)
+    assert policy.parent == mocks.one("webstack:ingress:TlsIngress").urn
+    assert policy.metadata["name"] == "web-allow-acme-solver"
+    assert policy.metadata["namespace"] == "team-a"
+    assert policy.spec == {
+        "podSelector": {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {
+                "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}}],
+                "ports": [{"port": 8089, "protocol": "TCP"}],
+            }
+        ],
+    }
+
+
+def test_acme_solver_policy_admits_the_given_ingress_namespace(mocks: Recorder) -> None:
+    _build(issuer="letsencrypt-prod", ingress_namespace="traefik-system")
+    peer = mocks.one(NETWORK_POLICY).spec["ingress"][0]["from"][0]
+    assert peer == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "traefik-system"}}}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"issuer": "selfsigned"},
+        {"issuer": None, "tls_secret_name": "wildcard-example-com"},
+        {"issuer": "letsencrypt-prod", "ingress_namespace": None},
+    ],
+    ids=["selfsigned", "own-secret", "no-ingress-namespace"],
+)
+def test_no_acme_solver_policy_without_an_acme_issuer_or_ingress_namespace(
+    mocks: Recorder, source: dict[str, Any]
+) -> None:
+    _build(**source)
+    assert mocks.of_type(NETWORK_POLICY) == []
+
+
 # --- errors -------------------------------------------------------------------------------
 
 
@@ -192,3 +238,8 @@ def test_relative_path_is_refused(mocks: Recorder) -> None:
 def test_invalid_own_secret_name_is_refused(mocks: Recorder) -> None:
     with pytest.raises(ValueError, match=r"TlsIngress tls_secret_name: 'My_Cert' is not a valid DNS-1123 subdomain"):
         _build(issuer=None, tls_secret_name="My_Cert")
+
+
+def test_invalid_ingress_namespace_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"TlsIngress ingress_namespace: 'Ingress' is not a valid DNS-1123 label"):
+        _build(ingress_namespace="Ingress")

@@ -318,6 +318,14 @@ def test_image_is_pulled_always(mocks: Recorder) -> None:
     assert container["imagePullPolicy"] == "Always"
 
 
+def test_metrics_with_every_default_still_scrape_the_app(mocks: Recorder) -> None:
+    # An empty AppMetricsArgs means "metrics, all defaults"; only None switches them off.
+    _build(metrics={})
+    monitor = mocks.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+    assert monitor.spec["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s", "scheme": "http"}]
+    assert mocks.named("web-allow-metrics").spec["ingress"][0]["ports"] == [{"port": "http", "protocol": "TCP"}]
+
+
 # --- env ----------------------------------------------------------------------------------
 
 
@@ -428,7 +436,13 @@ def test_autoscaling_cpu_target_default_is_70(mocks: Recorder) -> None:
         (
             "web",
             {"limits": {"cpu": "1.5cores"}},
-            r"^WebApp resources\['cpu'\]: '1.5cores' is not a Kubernetes quantity",
+            r"^WebApp limits\['cpu'\]: '1.5cores' is not a Kubernetes quantity",
+        ),
+        (
+            # Checked on its own, not only against the limit: a negative request is below any limit.
+            "web",
+            {"requests": {"cpu": "-100m"}},
+            r"^WebApp requests\['cpu'\]: '-100m' must be greater than zero",
         ),
         ("web", {"env": {"LOG-LEVEL": "x"}}, r"^WebApp env: 'LOG-LEVEL' is not a valid environment variable name"),
         (
@@ -454,6 +468,7 @@ def test_autoscaling_cpu_target_default_is_70(mocks: Recorder) -> None:
         "zero-replicas",
         "request-above-limit",
         "bad-quantity",
+        "negative-request-below-its-limit",
         "bad-env-name",
         "duplicated-env-name",
         "max-replicas-below-replicas",

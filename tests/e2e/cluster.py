@@ -1,16 +1,14 @@
-"""The e2e tier's tools: a throwaway kwok cluster, a throwaway project copy, kubectl and a Deployment watcher.
+"""The e2e tier's tools: a throwaway kwok cluster, a project copy on it, kubectl and a Deployment watcher.
 
 Nothing here touches the repository's own files or the developer's Pulumi and Kubernetes setup: the
-cluster has its own name and state directory, the project is copied (so ``pulumi stack init`` writes
-its ``encryptionsalt`` into the copy), and every command gets an environment built from scratch for
-this run (file backend, passphrase, PULUMI_HOME, KUBECONFIG all under the run's temp directory).
+cluster has its own name and state directory, the project is copied (``tests/workspace.py``), and
+every command gets an environment built for this run (file backend, passphrase, PULUMI_HOME,
+KUBECONFIG all under the run's temp directory).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -19,68 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.workspace import ROOT, Result, base_env, copy_project, pulumi_env, run
 from webstack.config.runtime import LOCAL_CLUSTER_ENV
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "webstack-e2e-tests-only"
 COMMAND_TIMEOUT = 420  # seconds for one pulumi command; a healthy one takes well under a minute here
 KUBECTL_TIMEOUT = 60
-
-
-@dataclass
-class Result:
-    """One command: its arguments, exit code, wall time and output."""
-
-    args: list[str]
-    returncode: int
-    seconds: float
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
-
-    @property
-    def output(self) -> str:
-        return self.stdout + "\n" + self.stderr
-
-    def explain(self, tail: int = 60) -> str:
-        shown = "\n".join(self.output.strip().splitlines()[-tail:])
-        return f"`{' '.join(self.args)}` exited {self.returncode} after {self.seconds:.1f}s; last output:\n{shown}"
-
-
-def run(
-    args: list[str],
-    *,
-    cwd: Path | None = None,
-    env: dict[str, str] | None = None,
-    timeout: float,
-    stdin: str | None = None,
-) -> Result:
-    start = time.perf_counter()
-    try:
-        done = subprocess.run(
-            args,
-            check=False,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-        )
-        code, out, err = done.returncode, done.stdout, done.stderr
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        code, err = -1, f"timed out after {timeout}s"
-    return Result(args, code, time.perf_counter() - start, out, err)
-
-
-def base_env() -> dict[str, str]:
-    """The caller's environment less anything that would point a command at another backend or cluster."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "WEBSTACK_")) and k != "KUBECONFIG"}
 
 
 # -- the cluster ----------------------------------------------------------------------------------
@@ -94,7 +36,6 @@ class Cluster:
     state_dir: Path
     kubectl_bin: str
     kubeconfig: Path = field(init=False)
-    up_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self.kubeconfig = self.state_dir / "kubeconfig"
@@ -129,32 +70,6 @@ class Cluster:
 # -- the project ----------------------------------------------------------------------------------
 
 
-def _project_files(root: Path) -> list[Path]:
-    """Tracked and new (not ignored) files of the work tree: what a fresh clone plus local edits holds."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return [Path(p) for p in listed.split("\0") if p and (root / p).is_file()]
-
-
-def copy_project(workdir: Path) -> Path:
-    """Copy the project to ``workdir/project``; its ``.venv`` is a link to the repository's own."""
-    dest = workdir / "project"
-    for rel in _project_files(ROOT):
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, target)
-    venv = ROOT / ".venv"
-    if not (venv / "bin" / "python").exists():
-        raise AssertionError(f"{venv} has no Python: run scripts/setup.sh first")
-    (dest / ".venv").symlink_to(venv.resolve(), target_is_directory=True)
-    return dest
-
-
 @dataclass
 class Project:
     """A copy of the project with one stack, driven through the real ``pulumi`` CLI."""
@@ -165,27 +80,13 @@ class Project:
     dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        self.dir = copy_project(self.workdir)
-        (self.workdir / "backend").mkdir(exist_ok=True)
+        self.dir = copy_project(ROOT, self.workdir)
 
     def env(self) -> dict[str, str]:
-        env = base_env()
-        env.update(
-            {
-                "PULUMI_BACKEND_URL": f"file://{self.workdir / 'backend'}",
-                "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-                "PULUMI_HOME": str(self.workdir / "pulumi-home"),
-                "PULUMI_SKIP_UPDATE_CHECK": "true",
-                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-                "KUBECONFIG": str(self.cluster.kubeconfig),
-                # Offline kwok cluster: the ingress controller release installs the stand-in chart
-                # tests/charts/webstack-probe; cert-manager, monitoring, ClusterIssuers and the
-                # ServiceMonitor are off (their charts are on the internet, and no container runs).
-                LOCAL_CLUSTER_ENV: "1",
-                "NO_COLOR": "1",
-            }
-        )
-        return env
+        # Offline kwok cluster: the ingress controller release installs the stand-in chart
+        # tests/charts/webstack-probe; cert-manager, monitoring, ClusterIssuers and the
+        # ServiceMonitor are off (their charts are on the internet, and no container runs).
+        return pulumi_env(self.workdir, PASSPHRASE, self.cluster.kubeconfig, {LOCAL_CLUSTER_ENV: "1"})
 
     def pulumi(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> Result:
         return run(["pulumi", *args, "--non-interactive"], cwd=self.dir, env=self.env(), timeout=timeout)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.cluster import ROOT, Cluster, Project, Result, run
+from tests.e2e.cluster import Cluster, Project
+from tests.workspace import ROOT, Result, run, write_summary
 
 RESULTS = ROOT / "bench" / "out" / "results-e2e.txt"
 TOOLCHAIN_HINT = (
@@ -113,12 +114,4 @@ def lifecycle() -> Lifecycle:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = REPORT.lines()
-    if not lines:
-        return
-    terminalreporter.section("e2e tier results")
-    for line in lines:
-        terminalreporter.write_line(line)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n")
-    terminalreporter.write_line(f"(also written to {RESULTS.relative_to(ROOT)})")
+    write_summary(terminalreporter, "e2e tier results", REPORT.lines(), RESULTS)

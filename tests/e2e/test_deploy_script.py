@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.cluster import Cluster, Result, base_env, copy_project, run
+from tests.e2e.cluster import Cluster
 from tests.e2e.conftest import REPORT
+from tests.workspace import ROOT, Result, base_env, copy_project, run
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ def test_deploy_script_deploys_dev_onto_the_local_cluster_and_again_after_down(
     kubectl_bin: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     workdir = tmp_path_factory.mktemp("e2e-deploy-script")
-    project = copy_project(workdir)
+    project = copy_project(ROOT, workdir)
     cluster = Cluster(name=f"e2e-deploy-{secrets.token_hex(3)}", state_dir=workdir / "state", kubectl_bin=kubectl_bin)
     env = base_env()  # no KUBECONFIG: the script starts the bundled cluster
     env.update({"WEBSTACK_STATE_DIR": str(cluster.state_dir), "WEBSTACK_CLUSTER_NAME": cluster.name})

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from tests.engine.report import REPORT, TIMED_STEPS
 from tests.engine.workspace import StackRun, deploy
+from tests.workspace import ROOT, write_summary
 
-ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "out" / "results-engine.txt"
 TOOLCHAIN_HINT = 'run `scripts/toolchain.sh build` and `eval "$(scripts/toolchain.sh env)"` (scripts/test.sh does both)'
 
@@ -45,11 +44,4 @@ def engine_run(pulumi_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Cal
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = REPORT.lines()
-    if not lines:
-        return
-    terminalreporter.section("engine tier results")
-    for line in lines:
-        terminalreporter.write_line(line)
-    REPORT.write(RESULTS)
-    terminalreporter.write_line(f"(also written to {RESULTS.relative_to(ROOT)})")
+    write_summary(terminalreporter, "engine tier results", REPORT.lines(), RESULTS)

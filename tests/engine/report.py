@@ -7,7 +7,6 @@ covered by ``lint-exceptions.yaml``, open). Filled by the fixtures and tests of 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 TIMED_STEPS = ("preview", "up", "preview-again")
 
@@ -36,11 +35,6 @@ class Report:
             for (tool, stack), (total, covered) in sorted(self.findings.items()):
                 out.append(f"  {tool:<20} {stack:<8} {total:>4} / {covered:>4} / {total - covered:>4}")
         return out
-
-    def write(self, path: Path) -> None:
-        if self.times or self.findings:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("\n".join(self.lines()) + "\n")
 
 
 REPORT = Report()

@@ -15,11 +15,7 @@ one default provider per package used without an explicit provider).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,36 +24,28 @@ from typing import Any
 import pulumi
 
 from tests.harness import PROJECT, Recorder, RecordingMonitor, stack_config, synth
+from tests.workspace import Result, copy_project, pulumi_env, run
 from webstack.config.runtime import LOCAL_CLUSTER_ENV, RENDER_ENV
 from webstack.settings import load_settings
 from webstack.stack import build_stack
 
 PASSPHRASE = "webstack-engine-tests-only"
 COMMAND_TIMEOUT = 900  # seconds; a cold preview imports pulumi_kubernetes, ~200 MB of modules
-# What the project's program needs; used when the checkout is not a git work tree.
-PROGRAM_PATHS = ("Pulumi.yaml", "__main__.py", "components", "webstack", "requirements.txt")
 _CONNECTION = re.compile(r"^postgresql://(?P<user>[^:@/]+):(?P<password>[^@]+)@")
 
 
-@dataclass
-class Step:
-    """One pulumi command: its arguments, exit code, wall time and output."""
+@dataclass(init=False)
+class Step(Result):
+    """One named pulumi command of a stack run: ``Step(name, args, returncode, seconds, stdout, stderr)``."""
 
     name: str
-    args: list[str]
-    returncode: int
-    seconds: float
-    stdout: str
-    stderr: str
 
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
-
-    def explain(self, tail: int = 60) -> str:
-        lines = (self.stdout + "\n" + self.stderr).strip().splitlines()
-        shown = "\n".join(lines[-tail:])
-        return f"`{' '.join(self.args)}` exited {self.returncode} after {self.seconds:.1f}s; last output:\n{shown}"
+    # Positional, as tests/engine build Steps of their own: Step("project file", [], 0, 0.0, text, "").
+    def __init__(  # noqa: PLR0917
+        self, name: str, args: list[str], returncode: int, seconds: float, stdout: str, stderr: str
+    ) -> None:
+        super().__init__(args, returncode, seconds, stdout, stderr)
+        self.name = name
 
 
 @dataclass
@@ -93,89 +81,25 @@ class StackRun:
         return sorted(self.rendered.rglob("*.yaml"))
 
 
-def _project_files(root: Path) -> list[Path]:
-    """The files to copy: tracked and new (not ignored) ones in a git work tree, else the program."""
-    try:
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        files: list[Path] = []
-        for name in PROGRAM_PATHS + tuple(p.name for p in root.glob("Pulumi.*.yaml")):
-            path = root / name
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
-        return [p.relative_to(root) for p in files if p.exists() and "__pycache__" not in p.parts]
-    # A file deleted in the work tree but still in the index is not copied.
-    return [Path(p) for p in listed.split("\0") if p and (root / p).is_file()]
-
-
-def copy_project(root: Path, dest: Path) -> Path:
-    """Copy the project to ``dest/project``; its ``.venv`` is a link to the repository's own."""
-    project = dest / "project"
-    for rel in _project_files(root):
-        target = project / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(root / rel, target)
-    venv = root / ".venv"
-    if not (venv / "bin" / "python").exists():
-        raise AssertionError(f"{venv} has no Python: run scripts/setup.sh first")
-    (project / ".venv").symlink_to(venv.resolve(), target_is_directory=True)
-    return project
-
-
 def engine_env(workdir: Path) -> dict[str, str]:
     """The environment of every pulumi command: only this run's backend, passphrase and folders.
 
-    Nothing of the developer's Pulumi setup leaks in (login, passphrase, plugins cache): the
-    backend, PULUMI_HOME and the render folder all live in ``workdir``; plugins come from PATH.
+    The render folder lives in ``workdir`` too, and no developer kubeconfig is read: render mode
+    never talks to a cluster.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "WEBSTACK_"))}
-    env.update(
-        {
-            "PULUMI_BACKEND_URL": f"file://{workdir / 'backend'}",
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_HOME": str(workdir / "pulumi-home"),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            RENDER_ENV: str(workdir / "rendered"),
-            # Render mode never talks to a cluster: make sure no developer kubeconfig is read.
-            "KUBECONFIG": str(workdir / "no-kubeconfig"),
-            "NO_COLOR": "1",
-        }
-    )
-    (workdir / "backend").mkdir(exist_ok=True)
-    return env
+    return pulumi_env(workdir, PASSPHRASE, workdir / "no-kubeconfig", {RENDER_ENV: str(workdir / "rendered")})
 
 
 def _run(name: str, args: list[str], cwd: Path, env: dict[str, str]) -> Step:
-    start = time.perf_counter()
-    try:
-        done = subprocess.run(
-            args,
-            check=False,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        returncode, stdout, stderr = done.returncode, done.stdout, done.stderr
-    except subprocess.TimeoutExpired as err:
-        out = err.stdout.decode() if isinstance(err.stdout, bytes) else err.stdout or ""
-        returncode, stdout, stderr = -1, out, f"timed out after {COMMAND_TIMEOUT}s"
-    return Step(name, args, returncode, time.perf_counter() - start, stdout, stderr)
+    result = run(args, cwd=cwd, env=env, timeout=COMMAND_TIMEOUT)
+    return Step(name, result.args, result.returncode, result.seconds, result.stdout, result.stderr)
 
 
 def deploy(stack: str, root: Path, workdir: Path) -> StackRun:
     """Run the stack through the engine in render mode; stops at the first failing step."""
     project = copy_project(root, workdir)
     env = engine_env(workdir)
-    run = StackRun(stack=stack, workdir=workdir, rendered=workdir / "rendered")
+    stack_run = StackRun(stack=stack, workdir=workdir, rendered=workdir / "rendered")
     common = ["--stack", stack, "--non-interactive"]
     plan = [
         ("init", ["pulumi", "stack", "init", stack, "--non-interactive"]),
@@ -188,14 +112,14 @@ def deploy(stack: str, root: Path, workdir: Path) -> StackRun:
     ]
     for name, args in plan:
         step = _run(name, args, project, env)
-        run.steps[name] = step
+        stack_run.steps[name] = step
         if not step.ok:
             break
         if name == "export":
-            run.export = json.loads(step.stdout)
+            stack_run.export = json.loads(step.stdout)
         if name == "output-secret":
-            run.password = parse_password(step.stdout.strip())
-    return run
+            stack_run.password = parse_password(step.stdout.strip())
+    return stack_run
 
 
 def parse_password(connection_string: str) -> str:

@@ -11,24 +11,15 @@ import pytest
 
 from components import database as component
 from tests.harness import stack_config
+from tests.webstack.loading import MINIMAL, load_minimal, one_problem
 from webstack.config import database
 from webstack.config.database import DatabaseSettings, deployed_size_floors
 from webstack.config.spec import ConfigError
 from webstack.settings import load_settings
 
-MINIMAL: dict[str, Any] = {"environment": "dev", "appImage": "x/y:1"}
-
 
 def _db(**raw: Any) -> DatabaseSettings:
-    return load_settings({**MINIMAL, **raw}, "test").database
-
-
-def _one_problem(**raw: Any) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load_settings({**MINIMAL, **raw}, "test")
-    problems = caught.value.problems
-    assert len(problems) == 1, problems
-    return problems[0]
+    return load_minimal(**raw).database
 
 
 # -- defaults ------------------------------------------------------------------------------------
@@ -158,15 +149,15 @@ def test_existing_secret_with_generation_off() -> None:
     ],
 )
 def test_bad_value_is_one_problem_naming_the_key(raw: dict[str, Any], message: str) -> None:
-    assert _one_problem(**raw).startswith(message)
+    assert one_problem(**raw).startswith(message)
 
 
 def test_database_image_is_pinned_even_in_dev() -> None:
-    assert "does not pin a version" in _one_problem(environment="dev", dbImage="postgres:latest")
+    assert "does not pin a version" in one_problem(environment="dev", dbImage="postgres:latest")
 
 
 def test_app_env_may_not_set_what_the_database_provides() -> None:
-    problem = _one_problem(appEnv=["DATABASE_HOST=elsewhere"])
+    problem = one_problem(appEnv=["DATABASE_HOST=elsewhere"])
     assert problem.startswith("webstack:appEnv: DATABASE_HOST is set by the database")
 
 

@@ -16,7 +16,7 @@ import pulumi
 import pytest
 
 from components.validation import parse_quantity
-from tests.harness import PROJECT, Recorded, Recorder, RecordingMonitor, stack_config, synth
+from tests.harness import PROJECT, Recorded, Recorder, RecordingMonitor, error_chain, stack_config, synth
 from webstack.settings import Settings, load_settings
 from webstack.stack import build_stack
 
@@ -144,25 +144,17 @@ def test_storage_size_increase_is_an_in_place_request_change() -> None:
 # -- shrinking is refused at the stack level ----------------------------------------------------
 
 
-def _chain(err: BaseException | None) -> str:
-    messages = []
-    while err is not None:
-        messages.append(str(err))
-        err = err.__cause__ or err.__context__
-    return "\n".join(messages)
-
-
 def test_shrinking_below_the_deployed_size_fails_naming_the_key() -> None:
     with pytest.raises(Exception) as info:  # noqa: PT011 - raised inside an apply, wrapped by Pulumi
         _synth(_settings(dbStorageSize="40Gi"), PROD_DEPLOYED)
-    message = _chain(info.value)
+    message = error_chain(info.value)
     assert "webstack:dbStorageSize: '40Gi' is smaller than the volume already deployed ('50Gi')" in message
 
 
 def test_shrinking_the_backup_volume_fails_naming_the_key() -> None:
     with pytest.raises(Exception) as info:  # noqa: PT011 - raised inside an apply, wrapped by Pulumi
         _synth(_settings(dbBackupStorageSize="50Gi"), PROD_DEPLOYED)
-    assert "webstack:dbBackupStorageSize: '50Gi' is smaller" in _chain(info.value)
+    assert "webstack:dbBackupStorageSize: '50Gi' is smaller" in error_chain(info.value)
 
 
 def test_first_deployment_has_no_floor() -> None:

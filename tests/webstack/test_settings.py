@@ -10,30 +10,12 @@ from typing import Any
 import pytest
 
 from tests.harness import STACKS, stack_config
+from tests.webstack.loading import load_minimal, minimal_problems, one_problem
 from webstack.config import app, core
 from webstack.config.spec import ConfigError, SecretStr
-from webstack.settings import Settings, load_settings
+from webstack.settings import load_settings
 
-MINIMAL: dict[str, Any] = {"environment": "dev", "appImage": "x/y:1"}
 SECRET_ENV = frozenset({"appSecretEnv"})
-
-
-def _load(stack: str = "test", secret_keys: frozenset[str] = frozenset(), **raw: Any) -> Settings:
-    return load_settings({**MINIMAL, **raw}, stack, secret_keys)
-
-
-def _problems(secret_keys: frozenset[str] = frozenset(), drop: tuple[str, ...] = (), **raw: Any) -> list[str]:
-    """The problems of loading MINIMAL overridden by ``raw`` (minus ``drop``); fails if it loads."""
-    config = {k: v for k, v in {**MINIMAL, **raw}.items() if k not in drop}
-    with pytest.raises(ConfigError) as caught:
-        load_settings(config, "test", secret_keys)
-    return caught.value.problems
-
-
-def _one_problem(**raw: Any) -> str:
-    problems = _problems(**raw)
-    assert len(problems) == 1, problems
-    return problems[0]
 
 
 def _default(keys: tuple[Any, ...], name: str) -> Any:
@@ -72,7 +54,7 @@ def test_prod_runs_at_least_three_autoscaled_replicas_spread_hard() -> None:
 
 
 def test_almost_empty_config_takes_every_core_default() -> None:
-    ns = _load().namespace
+    ns = load_minimal().namespace
 
     def default(name: str) -> Any:
         return _default(core.KEYS, name)
@@ -92,7 +74,7 @@ def test_almost_empty_config_takes_every_core_default() -> None:
 
 
 def test_almost_empty_config_takes_every_app_default() -> None:
-    settings = _load()
+    settings = load_minimal()
 
     def default(name: str) -> Any:
         return _default(app.KEYS, name)
@@ -119,17 +101,18 @@ def test_almost_empty_config_takes_every_app_default() -> None:
 
 
 def test_egress_cidrs_are_read_as_a_list_of_networks() -> None:
-    assert _load(appEgressCidrs='["10.0.0.0/8", "2001:db8::/32"]').app.egress_cidrs == ("10.0.0.0/8", "2001:db8::/32")
+    settings = load_minimal(appEgressCidrs='["10.0.0.0/8", "2001:db8::/32"]')
+    assert settings.app.egress_cidrs == ("10.0.0.0/8", "2001:db8::/32")
 
 
 @pytest.mark.parametrize("bad", ["10.0.0.1/8", "10.0.0.0", "example.com/24"])
 def test_malformed_egress_cidr_is_refused_naming_the_key(bad: str) -> None:
-    assert _one_problem(appEgressCidrs=[bad]).startswith(f"webstack:appEgressCidrs: {bad!r} is not a network in CIDR")
+    assert one_problem(appEgressCidrs=[bad]).startswith(f"webstack:appEgressCidrs: {bad!r} is not a network in CIDR")
 
 
 def test_values_arrive_as_engine_text() -> None:
     # GIVEN what the engine hands over: numbers and booleans as text, arrays as JSON text
-    settings = _load(
+    settings = load_minimal(
         appReplicas="3",
         autoscalingEnabled="true",
         appEnv='["LOG_LEVEL=info"]',
@@ -142,7 +125,7 @@ def test_values_arrive_as_engine_text() -> None:
 
 
 def test_secret_env_is_loaded_as_secret_str_and_hidden_from_repr() -> None:
-    settings = _load(secret_keys=SECRET_ENV, appSecretEnv='["API_TOKEN=hunter2-value"]')
+    settings = load_minimal(secret_keys=SECRET_ENV, appSecretEnv='["API_TOKEN=hunter2-value"]')
     assert settings.app.secret_env == (("API_TOKEN", SecretStr("hunter2-value")),)
     assert settings.app.secret_env[0][1].reveal() == "hunter2-value"
     assert "hunter2-value" not in repr(settings)
@@ -154,32 +137,32 @@ def test_secret_env_is_loaded_as_secret_str_and_hidden_from_repr() -> None:
 
 @pytest.mark.parametrize("image", ["nginx:latest", "nginx"])
 def test_moving_image_is_allowed_in_dev(image: str) -> None:
-    settings = _load(appImage=image)
+    settings = load_minimal(appImage=image)
     assert settings.app.image == image
     assert settings.app.version == "latest"
 
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])
 def test_latest_image_is_refused_outside_dev(environment: str) -> None:
-    problem = _one_problem(environment=environment, appImage="nginx:latest")
+    problem = one_problem(environment=environment, appImage="nginx:latest")
     assert problem.startswith("webstack:appImage: 'nginx:latest' does not pin a version (:latest)")
 
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])
 def test_untagged_image_is_refused_outside_dev(environment: str) -> None:
-    problem = _one_problem(environment=environment, appImage="nginx")
+    problem = one_problem(environment=environment, appImage="nginx")
     assert problem.startswith("webstack:appImage: 'nginx' does not pin a version (untagged)")
 
 
 def test_digest_pinned_image_is_allowed_in_prod() -> None:
     digest = "sha256:" + "ab" * 32
-    settings = _load(environment="prod", appImage=f"nginx@{digest}")
+    settings = load_minimal(environment="prod", appImage=f"nginx@{digest}")
     assert settings.app.version == "ab" * 6
 
 
 @pytest.mark.parametrize("image", ["UPPER/case:1", "a:b:c", "ngi nx:1"])
 def test_malformed_image_is_refused(image: str) -> None:
-    assert _one_problem(appImage=image) == (
+    assert one_problem(appImage=image) == (
         f"webstack:appImage: {image!r} is not a valid image reference; use '[registry/]repository:tag' or "
         "'[registry/]repository@sha256:<digest>', e.g. 'ghcr.io/org/app:1.4.2'"
     )
@@ -190,120 +173,126 @@ def test_malformed_image_is_refused(image: str) -> None:
 
 @pytest.mark.parametrize("replicas", [0, -1, 101, "0"])
 def test_replicas_out_of_range_are_refused(replicas: Any) -> None:
-    assert _one_problem(appReplicas=replicas).startswith(
+    assert one_problem(appReplicas=replicas).startswith(
         f"webstack:appReplicas: {int(replicas)} is out of range; use a whole number from 1 to 100"
     )
 
 
 @pytest.mark.parametrize("port", [0, 70000])
 def test_port_out_of_range_is_refused(port: int) -> None:
-    assert _one_problem(appPort=port) == f"webstack:appPort: {port} is out of range; use a whole number from 1 to 65535"
+    assert one_problem(appPort=port) == f"webstack:appPort: {port} is out of range; use a whole number from 1 to 65535"
 
 
 def test_invalid_namespace_name_is_refused() -> None:
-    assert _one_problem(namespace="Web_NS").startswith("webstack:namespace: 'Web_NS' is not a valid DNS-1123 label")
+    assert one_problem(namespace="Web_NS").startswith("webstack:namespace: 'Web_NS' is not a valid DNS-1123 label")
 
 
 def test_app_name_starting_with_a_digit_is_refused() -> None:
     # It names the Service, which must be an RFC 1035 label.
-    assert _one_problem(appName="1web").startswith("webstack:appName: '1web' must start with a letter")
+    assert one_problem(appName="1web").startswith("webstack:appName: '1web' must start with a letter")
 
 
 def test_quantity_with_a_wrong_unit_is_refused() -> None:
-    assert _one_problem(appMemoryLimit="512MB").startswith(
+    assert one_problem(appMemoryLimit="512MB").startswith(
         "webstack:appMemoryLimit: '512MB' is not a Kubernetes quantity"
     )
 
 
 def test_quantity_with_a_word_unit_is_refused() -> None:
-    assert _one_problem(appCpuRequest="1.5cores").startswith(
+    assert one_problem(appCpuRequest="1.5cores").startswith(
         "webstack:appCpuRequest: '1.5cores' is not a Kubernetes quantity"
     )
 
 
 def test_bad_quota_quantity_is_refused() -> None:
-    assert _one_problem(quotaStorage="-1").startswith("webstack:quotaStorage: '-1' must be greater than zero")
+    assert one_problem(quotaStorage="-1").startswith("webstack:quotaStorage: '-1' must be greater than zero")
 
 
 def test_request_above_limit_is_refused() -> None:
-    assert _one_problem(appCpuRequest="2", appCpuLimit="500m") == (
+    assert one_problem(appCpuRequest="2", appCpuLimit="500m") == (
         "webstack:appCpuRequest: the request '2' is above the limit '500m' (webstack:appCpuLimit); "
         "lower the request or raise the limit"
     )
 
 
 def test_default_request_above_default_limit_is_refused() -> None:
-    assert _one_problem(defaultMemoryRequest="1Gi").startswith(
+    assert one_problem(defaultMemoryRequest="1Gi").startswith(
         "webstack:defaultMemoryRequest: the request '1Gi' is above the limit '256Mi' (webstack:defaultMemoryLimit)"
     )
 
 
 def test_unknown_environment_is_refused() -> None:
-    assert _one_problem(environment="qa") == "webstack:environment: 'qa' is not one of 'dev', 'staging', 'prod'"
+    assert one_problem(environment="qa") == "webstack:environment: 'qa' is not one of 'dev', 'staging', 'prod'"
 
 
 @pytest.mark.parametrize("key", ["environment", "appImage"])
 def test_missing_required_key_is_refused(key: str) -> None:
-    assert _one_problem(drop=(key,)).startswith(f"webstack:{key}: is required (")
+    assert one_problem(drop=(key,)).startswith(f"webstack:{key}: is required (")
 
 
 @pytest.mark.parametrize("key", ["environment", "appImage"])
 @pytest.mark.parametrize("blank", ["", "  "])
 def test_empty_required_key_is_refused_once(key: str, blank: str) -> None:
-    assert _one_problem(**{key: blank}) == f"webstack:{key}: must not be empty"
+    assert one_problem(**{key: blank}) == f"webstack:{key}: must not be empty"
+
+
+@pytest.mark.parametrize("key", ["namespace", "appHealthPath", "appCpuRequest", "dbName", "metricsPath"])
+def test_a_number_for_a_checked_string_is_one_problem_not_two(key: str) -> None:
+    # The value is not checked again as '' once it could not be read as a string.
+    assert one_problem(**{key: 5}) == f"webstack:{key}: expected a string, got int 5"
 
 
 def test_text_for_an_integer_is_refused() -> None:
-    assert _one_problem(appReplicas="abc") == "webstack:appReplicas: expected a whole number from 1 to 100, got 'abc'"
+    assert one_problem(appReplicas="abc") == "webstack:appReplicas: expected a whole number from 1 to 100, got 'abc'"
 
 
 def test_yes_for_a_boolean_is_refused() -> None:
-    assert _one_problem(autoscalingEnabled="yes") == "webstack:autoscalingEnabled: expected true or false, got 'yes'"
+    assert one_problem(autoscalingEnabled="yes") == "webstack:autoscalingEnabled: expected true or false, got 'yes'"
 
 
 @pytest.mark.parametrize("value", ["LOG_LEVEL=info", {"LOG_LEVEL": "info"}, [1, 2]])
 def test_non_list_for_an_array_is_refused(value: Any) -> None:
-    assert _one_problem(appEnv=value).startswith('webstack:appEnv: expected a list of strings such as ["a", "b"]')
+    assert one_problem(appEnv=value).startswith('webstack:appEnv: expected a list of strings such as ["a", "b"]')
 
 
 def test_unknown_key_is_refused() -> None:
-    assert _one_problem(appReplica=3) == "webstack:appReplica: unknown config key; remove it or check the spelling"
+    assert one_problem(appReplica=3) == "webstack:appReplica: unknown config key; remove it or check the spelling"
 
 
 def test_plaintext_secret_env_is_refused() -> None:
-    problems = _problems(appSecretEnv=["API_TOKEN=hunter2-value"])
+    problems = minimal_problems(appSecretEnv=["API_TOKEN=hunter2-value"])
     assert problems == [
         "webstack:appSecretEnv: holds plaintext; set it with `pulumi config set --secret` so it is stored encrypted"
     ]
 
 
 def test_secret_env_entry_without_equals_is_refused_without_showing_it() -> None:
-    problems = _problems(secret_keys=SECRET_ENV, appSecretEnv=["hunter2-value"])
+    problems = minimal_problems(secret_keys=SECRET_ENV, appSecretEnv=["hunter2-value"])
     assert problems == ["webstack:appSecretEnv: entry [secret] is not of the form NAME=value"]
 
 
 def test_secret_env_that_is_not_a_list_is_refused_without_showing_it() -> None:
-    problems = _problems(secret_keys=SECRET_ENV, appSecretEnv="API_TOKEN=hunter2-value")
+    problems = minimal_problems(secret_keys=SECRET_ENV, appSecretEnv="API_TOKEN=hunter2-value")
     assert len(problems) == 1
     assert problems[0].startswith('webstack:appSecretEnv: expected a list of strings such as ["a", "b"]')
     assert "hunter2" not in problems[0]
 
 
 def test_env_name_set_twice_is_refused() -> None:
-    problems = _problems(secret_keys=SECRET_ENV, appEnv=["TOKEN=a"], appSecretEnv=["TOKEN=b"])
+    problems = minimal_problems(secret_keys=SECRET_ENV, appEnv=["TOKEN=a"], appSecretEnv=["TOKEN=b"])
     assert problems == [
         "webstack:appSecretEnv: variable 'TOKEN' is set twice (in appEnv and appSecretEnv, or repeated); keep one"
     ]
 
 
 def test_invalid_env_name_is_refused() -> None:
-    assert _one_problem(appEnv=["LOG-LEVEL=info"]).startswith(
+    assert one_problem(appEnv=["LOG-LEVEL=info"]).startswith(
         "webstack:appEnv: 'LOG-LEVEL' is not a valid environment variable name"
     )
 
 
 def test_max_replicas_below_replicas_is_refused_with_autoscaling() -> None:
-    assert _one_problem(appReplicas=5, autoscalingEnabled=True, autoscalingMaxReplicas=3) == (
+    assert one_problem(appReplicas=5, autoscalingEnabled=True, autoscalingMaxReplicas=3) == (
         "webstack:autoscalingMaxReplicas: 3 is below appReplicas (5); raise it to at least appReplicas"
     )
 

@@ -13,6 +13,7 @@ from webstack.stack import build_stack
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
 def _settings(stack: str) -> Settings:
@@ -105,3 +106,17 @@ def test_staging_is_production_shaped_at_smaller_scale(mocks: Recorder) -> None:
 def test_environments_differ_only_by_config(stack: str) -> None:
     # Each stack file names its own environment; nothing else picks the environment.
     assert _settings(stack).environment == stack
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_lets_encrypt_stacks_admit_the_ingress_namespace_to_the_http01_solver(mocks: Recorder, stack: str) -> None:
+    # The namespace denies all ingress: without this policy no ACME certificate could be issued.
+    _build(stack)
+    settings = _settings(stack)
+    solver = [r for r in mocks.of_type(NETWORK_POLICY) if r.name == f"{settings.app.name}-allow-acme-solver"]
+    if settings.platform.ingress.issuer not in ("letsencrypt-staging", "letsencrypt-prod"):
+        assert solver == [], f"{stack} ({settings.platform.ingress.issuer}) needs no ACME solver policy"
+        return
+    (policy,) = solver
+    peer = policy.spec["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+    assert peer == {"kubernetes.io/metadata.name": settings.platform.ingress.namespace}

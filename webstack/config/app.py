@@ -130,11 +130,10 @@ def _parse_env(r: Reader) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str,
 
 
 def parse(r: Reader, environment: str) -> AppSettings:
-    name = r.string("appName")
-    r.check(lambda: check_dns1035_label(name, r.what("appName")), "")
+    name = r.string("appName", check_dns1035_label)
     image, version = _parse_image(r, environment)
     port = r.integer("appPort", 1, 65535)
-    r.check(lambda: check_port(port, r.what("appPort")), 0)
+    r.validate(check_port, port, r.what("appPort"))
     replicas = r.integer("appReplicas", 1, MAX_REPLICAS)
     requests, limits = r.requests_and_limits(
         {
@@ -142,10 +141,8 @@ def parse(r: Reader, environment: str) -> AppSettings:
             "memory": ("appMemoryRequest", "appMemoryLimit"),
         }
     )
-    health = r.string("appHealthPath")
-    ready = r.string("appReadyPath")
-    r.check(lambda: check_http_path(health, r.what("appHealthPath")), "")
-    r.check(lambda: check_http_path(ready, r.what("appReadyPath")), "")
+    health = r.string("appHealthPath", check_http_path)
+    ready = r.string("appReadyPath", check_http_path)
     env, secret_env = _parse_env(r)
     annotations = r.pairs("serviceAnnotations")
     egress_cidrs = r.strings("appEgressCidrs")

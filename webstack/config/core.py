@@ -51,8 +51,7 @@ def parse_environment(r: Reader) -> str:
 
 
 def parse_namespace(r: Reader) -> NamespaceSettings:
-    name = r.string("namespace")
-    r.check(lambda: check_dns_label(name, r.what("namespace")), "")
+    name = r.string("namespace", check_dns_label)
     quota_keys = {
         "requests.cpu": "quotaRequestsCpu",
         "requests.memory": "quotaRequestsMemory",
@@ -62,9 +61,7 @@ def parse_namespace(r: Reader) -> NamespaceSettings:
     }
     quota: dict[str, str] = {}
     for field, key in quota_keys.items():
-        value = r.string(key)
-        r.validate(check_positive_quantity, value, r.what(key))
-        quota[field] = value
+        quota[field] = r.string(key, check_positive_quantity)
     quota["pods"] = str(r.integer("quotaPods", 1, 10_000))
     requests, limits = r.requests_and_limits(
         {

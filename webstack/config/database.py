@@ -138,7 +138,7 @@ def _parse_password(r: Reader) -> tuple[bool, str | None, str]:
     existing = r.string("dbExistingSecret") or None
     key = r.string("dbExistingSecretKey")
     if existing is not None:
-        r.check(lambda: check_dns_subdomain(existing, r.what("dbExistingSecret")), None)
+        r.validate(check_dns_subdomain, existing, r.what("dbExistingSecret"))
         if generate:
             r.fail(
                 "dbExistingSecret",
@@ -160,14 +160,10 @@ def _parse_password(r: Reader) -> tuple[bool, str | None, str]:
 def parse(r: Reader, environment: str) -> DatabaseSettings:
     # The environment does not relax anything here: a database image is pinned even in dev.
     del environment
-    name = r.string("dbName")
-    r.check(lambda: check_pg_identifier(name, r.what("dbName")), "")
-    user = r.string("dbUser")
-    r.check(lambda: check_pg_identifier(user, r.what("dbUser")), "")
-    image = r.string("dbImage")
-    r.check(lambda: check_pinned_image(image, r.what("dbImage")), None)
-    storage_size = r.string("dbStorageSize")
-    r.check(lambda: check_storage_size(storage_size, r.what("dbStorageSize")), None)
+    name = r.string("dbName", check_pg_identifier)
+    user = r.string("dbUser", check_pg_identifier)
+    image = r.string("dbImage", check_pinned_image)
+    storage_size = r.string("dbStorageSize", check_storage_size)
     storage_class = r.check(lambda: check_storage_class(r.string("dbStorageClass"), r.what("dbStorageClass")), None)
     raw_modes = r.strings("dbAccessModes")
     access_modes = r.check(lambda: check_access_modes(raw_modes, r.what("dbAccessModes")), raw_modes)
@@ -175,12 +171,9 @@ def parse(r: Reader, environment: str) -> DatabaseSettings:
         {"cpu": ("dbCpuRequest", "dbCpuLimit"), "memory": ("dbMemoryRequest", "dbMemoryLimit")}
     )
     generate, existing, key = _parse_password(r)
-    schedule = r.string("dbBackupSchedule")
-    r.check(lambda: check_cron_schedule(schedule, r.what("dbBackupSchedule")), "")
-    backup_size = r.string("dbBackupStorageSize")
-    r.check(lambda: check_storage_size(backup_size, r.what("dbBackupStorageSize")), None)
-    metrics_image = r.string("dbMetricsImage")
-    r.check(lambda: check_pinned_image(metrics_image, r.what("dbMetricsImage")), None)
+    schedule = r.string("dbBackupSchedule", check_cron_schedule)
+    backup_size = r.string("dbBackupStorageSize", check_storage_size)
+    metrics_image = r.string("dbMetricsImage", check_pinned_image)
     return DatabaseSettings(
         enabled=r.boolean("dbEnabled"),
         name=name,

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import yaml
 
 from components.helm_release import deep_merge
-from components.ingress import ACME_ISSUERS, CONTROLLERS, DEFAULT_CLASS_NAMES, ISSUERS, LETSENCRYPT_PROD, SELF_SIGNED
+from components.ingress import (
+    ACME_ISSUERS,
+    CONTROLLERS,
+    DEFAULT_CLASS_NAMES,
+    ISSUERS,
+    LETSENCRYPT_PROD,
+    LETSENCRYPT_STAGING,
+    SELF_SIGNED,
+)
 from components.platform import ADDONS
-from components.validation import check_dns_label, check_dns_subdomain, check_hostname, check_http_path
+from components.validation import check_dns_label, check_dns_subdomain, check_email, check_hostname, check_http_path
 from webstack.config.spec import Key, Reader, SecretStr
 
 NO_ISSUER = "none"
 TLS_ISSUERS = (*ISSUERS, NO_ISSUER)
 # The issuer each environment gets when tlsIssuer is left empty.
-DEFAULT_ISSUER = {"dev": SELF_SIGNED, "staging": "letsencrypt-staging", "prod": LETSENCRYPT_PROD}
+DEFAULT_ISSUER = {"dev": SELF_SIGNED, "staging": LETSENCRYPT_STAGING, "prod": LETSENCRYPT_PROD}
 # Value keys that must never be set in plain config: their values are credentials.
 _SECRET_WORDS = ("password", "token")
 
@@ -54,7 +61,8 @@ KEYS: tuple[Key, ...] = (
     Key(
         "ingressNamespace",
         "string",
-        "Namespace of the ingress controller: the only namespace admitted to the app port.",
+        "Namespace of the ingress controller: the only namespace admitted to the app port (and, with a Let's "
+        "Encrypt issuer, to cert-manager's HTTP-01 solver pods on port 8089).",
         "ingress",
     ),
     Key(
@@ -194,7 +202,7 @@ class PlatformSettings:
 def _parse_hosts(r: Reader) -> tuple[str, ...]:
     hosts = r.strings("ingressHosts")
     for host in hosts:
-        r.check(partial(check_hostname, host, r.what("ingressHosts")), None)
+        r.validate(check_hostname, host, r.what("ingressHosts"))
     if len(set(hosts)) != len(hosts):
         r.fail("ingressHosts", "lists a host twice; list each host once")
     return hosts
@@ -203,7 +211,7 @@ def _parse_hosts(r: Reader) -> tuple[str, ...]:
 def _parse_paths(r: Reader) -> tuple[str, ...]:
     paths = r.strings("ingressPaths")
     for path in paths:
-        r.check(partial(check_http_path, path, r.what("ingressPaths")), None)
+        r.validate(check_http_path, path, r.what("ingressPaths"))
     return paths
 
 
@@ -221,7 +229,7 @@ def _parse_issuer(r: Reader, environment: str, secret_name: str) -> str | None:
         return None
     if not issuer:
         issuer = NO_ISSUER if secret_name else DEFAULT_ISSUER.get(environment, SELF_SIGNED)
-    if environment == "prod" and issuer in (SELF_SIGNED, "letsencrypt-staging"):
+    if environment == "prod" and issuer in (SELF_SIGNED, LETSENCRYPT_STAGING):
         r.fail(
             "tlsIssuer",
             f"{issuer!r} in prod would serve a certificate browsers reject; use letsencrypt-prod or bring your own "
@@ -236,16 +244,15 @@ def _parse_ingress(r: Reader, environment: str) -> IngressSettings:
     paths = _parse_paths(r)
     controller = r.choice("ingressController", CONTROLLERS)
     class_name = r.string("ingressClassName") or DEFAULT_CLASS_NAMES[controller]
-    r.check(lambda: check_dns_subdomain(class_name, r.what("ingressClassName")), None)
-    namespace = r.string("ingressNamespace")
-    r.check(lambda: check_dns_label(namespace, r.what("ingressNamespace")), None)
+    r.validate(check_dns_subdomain, class_name, r.what("ingressClassName"))
+    namespace = r.string("ingressNamespace", check_dns_label)
     secret_name = r.string("tlsSecretName")
     if secret_name:
-        r.check(lambda: check_dns_subdomain(secret_name, r.what("tlsSecretName")), None)
+        r.validate(check_dns_subdomain, secret_name, r.what("tlsSecretName"))
     issuer = _parse_issuer(r, environment, secret_name)
     email = r.string("acmeEmail")
-    if email and "@" not in email.strip("@"):
-        r.fail("acmeEmail", f"{email!r} is not an email address; use one such as ops@example.com")
+    if email:
+        r.validate(check_email, email, r.what("acmeEmail"))
     if enabled:
         if not hosts:
             r.fail("ingressHosts", "is empty but ingressEnabled is true; add at least one host such as app.example.com")
@@ -324,17 +331,14 @@ def _parse_chart_paths(r: Reader) -> tuple[tuple[str, str], ...]:
 
 def _parse_metrics(r: Reader) -> MetricsSettings:
     port = r.integer("metricsPort", 0, 65535)
-    path = r.string("metricsPath")
-    r.check(lambda: check_http_path(path, r.what("metricsPath")), None)
+    path = r.string("metricsPath", check_http_path)
     return MetricsSettings(enabled=r.boolean("metricsEnabled"), port=port or None, path=path)
 
 
 def parse(r: Reader, environment: str) -> PlatformSettings:
     ingress = _parse_ingress(r, environment)
-    cert_manager_namespace = r.string("certManagerNamespace")
-    monitoring_namespace = r.string("monitoringNamespace")
-    for key, value in (("certManagerNamespace", cert_manager_namespace), ("monitoringNamespace", monitoring_namespace)):
-        r.check(partial(check_dns_label, value, r.what(key)), None)
+    cert_manager_namespace = r.string("certManagerNamespace", check_dns_label)
+    monitoring_namespace = r.string("monitoringNamespace", check_dns_label)
     namespaces = {
         "ingressNamespace": ingress.namespace,
         "certManagerNamespace": cert_manager_namespace,

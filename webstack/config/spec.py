@@ -141,7 +141,16 @@ class Reader:
             return None
         return key.default
 
-    def string(self, name: str) -> str:
+    def string(self, name: str, check: Callable[[str, str], object] | None = None) -> str:
+        """A string key; with ``check``, also the pure ``check(value, "webstack:<name>")``, whose
+        ValueError is recorded. A value that could not be read is reported once, unchecked."""
+        before = len(self.problems)
+        value = self._string(name)
+        if check is not None and len(self.problems) == before:
+            self.validate(check, value, self.what(name))
+        return value
+
+    def _string(self, name: str) -> str:
         value = self._value(name)
         if value is None:
             return ""
@@ -150,7 +159,7 @@ class Reader:
             return ""
         if self._key(name).required and not value.strip():
             self.fail(name, "must not be empty")
-            return ""  # so the key's own check does not report the same blank value again
+            return ""
         return value
 
     def integer(self, name: str, low: int, high: int) -> int:
@@ -226,19 +235,12 @@ class Reader:
         requests: dict[str, str] = {}
         limits: dict[str, str] = {}
         for resource, (req_key, lim_key) in keys.items():
-            request, limit = self.string(req_key), self.string(lim_key)
-            requests[resource], limits[resource] = request, limit
             before = len(self.problems)
-            for value, key in ((request, req_key), (limit, lim_key)):
-                try:
-                    check_positive_quantity(value, self.what(key))
-                except ValueError as err:
-                    self.problems.append(str(err))
-            if len(self.problems) == before:
-                try:
-                    check_request_within_limit(request, limit, self.what(req_key), self.what(lim_key))
-                except ValueError as err:
-                    self.problems.append(str(err))
+            request = self.string(req_key, check_positive_quantity)
+            limit = self.string(lim_key, check_positive_quantity)
+            requests[resource], limits[resource] = request, limit
+            if len(self.problems) == before:  # each amount is fine on its own: compare them
+                self.validate(check_request_within_limit, request, limit, self.what(req_key), self.what(lim_key))
         return requests, limits
 
     def raise_if_problems(self) -> None:

@@ -1,0 +1,1 @@
+"""webstack's CrossGuard policy pack (``pulumi preview --policy-pack policy``); the policies are in ``policies.py``."""

@@ -1,0 +1,276 @@
+"""The policy pack's validations, called as the analyzer calls them, with fake arguments (no engine).
+
+Each policy gets a compliant object (no violation) and one bad object per rule (exactly the
+violation it names). The last tests run every policy over each stack's mocks synthesis: the
+program keeps its own promises before any engine runs (``tests/engine/test_policy.py`` repeats
+that through ``pulumi preview --policy-pack``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+from components.database import RETAIN_ANNOTATION as COMPONENT_RETAIN_ANNOTATION
+from policy.policies import POLICIES, RETAIN_ANNOTATION, image_problem, secret_key, secret_value
+from tests.harness import STACKS, Recorder, stack_config, synth
+from webstack.settings import load_settings
+from webstack.stack import build_stack
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CRONJOB = "kubernetes:batch/v1:CronJob"
+SERVICE = "kubernetes:core/v1:Service"
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+BY_NAME = {policy.name: policy for policy in POLICIES}
+
+
+def violations(
+    policy: str,
+    resource_type: str,
+    props: Mapping[str, Any],
+    *,
+    protect: bool = False,
+    config: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The messages ``policy`` reports for one resource, its inputs wrapped as the analyzer wraps them."""
+    opts = PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    args = ResourceValidationArgs(
+        resource_type, unknown_checking_proxy(copy.deepcopy(dict(props))), "urn:test", "test", opts, None, config
+    )
+    found: list[str] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(message)
+
+    BY_NAME[policy].validate(args, report)
+    return found
+
+
+def container(**overrides: Any) -> dict[str, Any]:
+    """A container as WebApp renders it: every promise kept."""
+    base: dict[str, Any] = {
+        "name": "web",
+        "image": "ghcr.io/stefanprodan/podinfo:6.7.1",
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def deployment(*containers: dict[str, Any], pod_security: dict[str, Any] | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": list(containers) or [container()]}
+    if pod_security is not None:
+        spec["securityContext"] = pod_security
+    return {"metadata": {"name": "web"}, "spec": {"template": {"spec": spec}}}
+
+
+def insecure(**security: Any) -> dict[str, Any]:
+    """The compliant security context with some fields replaced (None drops a field)."""
+    context = {**container()["securityContext"], **security}
+    return container(securityContext={k: v for k, v in context.items() if v is not None})
+
+
+# -- the pack -------------------------------------------------------------------------------------
+
+
+def test_every_policy_is_mandatory_and_named_once() -> None:
+    names = [policy.name for policy in POLICIES]
+    assert len(names) == len(set(names))
+    assert len(names) == 10
+    assert all(policy.enforcement_level == EnforcementLevel.MANDATORY for policy in POLICIES)
+
+
+def test_the_policy_and_the_component_agree_on_the_retain_annotation() -> None:
+    assert RETAIN_ANNOTATION == COMPONENT_RETAIN_ANNOTATION
+
+
+@pytest.mark.parametrize("policy", sorted(BY_NAME))
+def test_a_compliant_object_of_each_kind_passes_every_policy(policy: str) -> None:
+    compliant = {
+        DEPLOYMENT: deployment(),
+        SERVICE: {"metadata": {"name": "web"}, "spec": {"type": "ClusterIP"}},
+        PVC: {"metadata": {"name": "data", "annotations": {RETAIN_ANNOTATION: "true"}}},
+        CONFIG_MAP: {"metadata": {"name": "env"}, "data": {"LOG_LEVEL": "info", "DATABASE_USER": "app"}},
+        INGRESS: {
+            "metadata": {"name": "web"},
+            "spec": {
+                "rules": [{"host": "app.example.com"}],
+                "tls": [{"hosts": ["app.example.com"], "secretName": "web-tls"}],
+            },
+        },
+    }
+    for resource_type, props in compliant.items():
+        assert violations(policy, resource_type, props) == [], resource_type
+
+
+# -- containers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "bad", "expected"),
+    [
+        ("container-resources", container(resources={"requests": {"cpu": "1"}}), "no requests.memory, limits.cpu"),
+        ("container-resources", container(resources=None), "no requests.cpu, requests.memory, limits.cpu"),
+        ("container-probes", container(livenessProbe=None), "has no livenessProbe"),
+        ("container-probes", container(readinessProbe=None, livenessProbe=None), "livenessProbe and no readinessProbe"),
+        ("container-run-as-non-root", insecure(runAsNonRoot=None), "may run as root"),
+        ("container-run-as-non-root", insecure(runAsNonRoot=False), "may run as root"),
+        ("container-read-only-root-filesystem", insecure(readOnlyRootFilesystem=False), "writable root filesystem"),
+        ("container-read-only-root-filesystem", container(securityContext=None), "writable root filesystem"),
+        ("container-drop-all-capabilities", insecure(capabilities={"drop": ["NET_RAW"]}), "keeps Linux capabilities"),
+        ("container-drop-all-capabilities", insecure(capabilities=None), "keeps Linux capabilities"),
+        ("image-pinned", container(image="nginx:latest"), "uses the moving tag :latest"),
+        ("image-pinned", container(image="registry:5000/team/app"), "is untagged"),
+        ("image-pinned", container(image="nginx@sha256:abc"), "malformed digest"),
+    ],
+)
+def test_each_container_policy_fires_once_on_its_violation(policy: str, bad: dict[str, Any], expected: str) -> None:
+    # GIVEN a Deployment with one good and one bad container THEN only the bad one is reported
+    found = violations(policy, DEPLOYMENT, deployment(container(name="ok"), {**bad, "name": "bad"}))
+    assert len(found) == 1, found
+    assert "Deployment 'web': container 'bad'" in found[0]
+    assert expected in found[0]
+
+
+def test_container_policies_cover_init_containers_and_cronjobs() -> None:
+    bare = {"name": "init", "image": "busybox:1.37"}
+    props = deployment()
+    props["spec"]["template"]["spec"]["initContainers"] = [bare]
+    for policy in ("container-resources", "container-run-as-non-root", "container-drop-all-capabilities"):
+        assert violations(policy, DEPLOYMENT, props) == [violations(policy, DEPLOYMENT, props)[0]]
+        assert "init container 'init'" in violations(policy, DEPLOYMENT, props)[0]
+    # Init containers and run-to-completion jobs need no probes; everything else still applies.
+    assert violations("container-probes", DEPLOYMENT, props) == []
+    job = {
+        "metadata": {"name": "backup"},
+        "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [bare]}}}}},
+    }
+    assert violations("container-probes", CRONJOB, job) == []
+    assert "CronJob 'backup': container 'init'" in violations("container-resources", CRONJOB, job)[0]
+
+
+def test_run_as_non_root_may_come_from_the_pod_but_a_container_cannot_undo_it() -> None:
+    from_pod = deployment(insecure(runAsNonRoot=None), pod_security={"runAsNonRoot": True})
+    assert violations("container-run-as-non-root", DEPLOYMENT, from_pod) == []
+    undone = deployment(insecure(runAsNonRoot=False), pod_security={"runAsNonRoot": True})
+    assert len(violations("container-run-as-non-root", DEPLOYMENT, undone)) == 1
+
+
+@pytest.mark.parametrize(
+    ("image", "problem"),
+    [
+        ("postgres:17.6-alpine", None),
+        ("quay.io/prometheuscommunity/postgres-exporter:v0.17.1", None),
+        ("localhost:5000/app:1.0", None),
+        ("app@sha256:" + "a" * 64, None),
+        ("localhost:5000/app", "is untagged (it means :latest)"),
+        ("app", "is untagged (it means :latest)"),
+        ("app:latest", "uses the moving tag :latest"),
+    ],
+)
+def test_image_problem(image: str, problem: str | None) -> None:
+    assert image_problem(image) == problem
+
+
+# -- services, volumes, config maps, ingresses --------------------------------------------------
+
+
+def test_load_balancer_is_refused_unless_the_stack_config_allows_it() -> None:
+    lb = {"metadata": {"name": "web"}, "spec": {"type": "LoadBalancer"}}
+    [message] = violations("no-load-balancer-service", SERVICE, lb)
+    assert "Service 'web' is a LoadBalancer" in message
+    assert "allowLoadBalancer" in message
+    assert violations("no-load-balancer-service", SERVICE, lb, config={"allowLoadBalancer": True}) == []
+    assert len(violations("no-load-balancer-service", SERVICE, lb, config={"allowLoadBalancer": False})) == 1
+
+
+def test_a_pvc_must_be_protected_or_declared_retained() -> None:
+    bare = {"metadata": {"name": "data"}}
+    [message] = violations("pvc-retain-on-delete", PVC, bare)
+    assert "PersistentVolumeClaim 'data' may be deleted with its data" in message
+    assert violations("pvc-retain-on-delete", PVC, bare, protect=True) == []
+    other_value = {"metadata": {"name": "data", "annotations": {RETAIN_ANNOTATION: "false"}}}
+    assert len(violations("pvc-retain-on-delete", PVC, other_value)) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"DB_PASSWORD": "x"}, "key 'DB_PASSWORD' names a secret"),
+        ({"apiKey": "x"}, "key 'apiKey' names a secret"),
+        ({"tls.private-key": "x"}, "names a secret"),
+        ({"GITHUB_TOKEN": "x"}, "names a secret"),
+        ({"KEY": "-----BEGIN RSA PRIVATE KEY-----\nMIIE..."}, "looks like a private key"),
+        ({"AWS_ID": "AKIAIOSFODNN7EXAMPLE"}, "looks like an AWS access key id"),
+        ({"DSN": "postgresql://app:hunter2@db:5432/app"}, "looks like a password in a URL"),
+    ],
+)
+def test_secret_looking_config_map_data_is_refused(data: dict[str, str], expected: str) -> None:
+    [message] = violations("configmap-no-secrets", CONFIG_MAP, {"metadata": {"name": "env"}, "data": data})
+    assert expected in message
+
+
+def test_config_map_references_to_secrets_and_unknown_values_pass() -> None:
+    data = {
+        "POSTGRES_PASSWORD_FILE": "/run/secrets/password",
+        "DATABASE_HOST": UNKNOWN_STRING_VALUE,  # computed during preview
+        "TOKEN_URL": "https://auth.example.com/token",
+        "DATABASE_URL": "postgresql://db:5432/app",
+    }
+    assert secret_key("TOKEN_URL") is False
+    assert violations("configmap-no-secrets", CONFIG_MAP, {"metadata": {"name": "env"}, "data": data}) == []
+    assert secret_value("postgresql://db:5432/app") is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"rules": [{"host": "a.example.com"}]}, "has no spec.tls"),
+        ({"rules": [{"host": "a.example.com"}], "tls": []}, "has no spec.tls"),
+        (
+            {
+                "rules": [{"host": "a.example.com"}, {"host": "b.example.com"}],
+                "tls": [{"hosts": ["a.example.com"], "secretName": "t"}],
+            },
+            "routes b.example.com without TLS",
+        ),
+        ({"rules": [{"host": "a.example.com"}], "tls": [{"hosts": ["a.example.com"]}]}, "without secretName"),
+    ],
+)
+def test_an_ingress_without_tls_for_every_host_is_refused(spec: dict[str, Any], expected: str) -> None:
+    [message] = violations("ingress-tls", INGRESS, {"metadata": {"name": "web"}, "spec": spec})
+    assert message.startswith("Ingress 'web'")
+    assert expected in message
+
+
+# -- the program keeps its promises --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_passes_every_policy_under_mocks(mocks: Recorder, stack: str) -> None:
+    # GIVEN the stack file WHEN the stack is built under mocks THEN no policy reports anything
+    settings = load_settings(stack_config(stack), stack)
+    synth(lambda: build_stack(settings))
+    assert mocks.of_type(PVC), "the stack should have volumes for pvc-retain-on-delete to check"
+    found = [
+        f"{policy.name}: {message}"
+        for resource in mocks.resources
+        for policy in POLICIES
+        for message in violations(policy.name, resource.typ, resource.inputs, protect=resource.protect)
+    ]
+    assert found == []
