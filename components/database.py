@@ -740,7 +740,11 @@ class PostgresDatabase(pulumi.ComponentResource):
 
         service = k8s.core.v1.Service(
             f"{resource_name}-service",
-            metadata=meta(),
+            # Not awaited: the provider would hold it until its Endpoints have not changed for 10 s
+            # (and the app's env, which reads its name, with it); the Deployment awaits the pods.
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=namespace, labels=labels, annotations={"pulumi.com/skipAwait": "true"}
+            ),
             spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=selector, ports=service_ports),
             opts=child,
         )

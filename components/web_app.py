@@ -35,6 +35,7 @@ DEFAULT_LIMITS = {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"
 DEFAULT_RUN_AS = 10001
 SERVICE_PORT = 80
 COMPONENT = "web"
+SKIP_AWAIT = "pulumi.com/skipAwait"
 DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
 _DURATION = re.compile(r"^[0-9]+(ms|s|m|h)$")
 # Cloud instance metadata (credentials of the node's role on AWS, GCP and Azure): never reachable
@@ -352,13 +353,20 @@ class WebApp(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        service_annotations = dict(args.get("service_annotations", {}))
+        if service_type == "ClusterIP":
+            # The provider holds a Service until its Endpoints have not changed for 10 s, on create
+            # and on every update (a new version label): 10 s on the critical path of each `up`.
+            # The Deployment's own await already waits for these pods to be Ready, and the
+            # selector is the Deployment's. A LoadBalancer is still awaited for its address.
+            service_annotations.setdefault(SKIP_AWAIT, "true")
         service = k8s.core.v1.Service(
             f"{resource_name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=name,
                 namespace=namespace,
                 labels=labels,
-                annotations=dict(args.get("service_annotations", {})) or None,
+                annotations=service_annotations or None,
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type=service_type,

@@ -294,6 +294,8 @@ def test_service_is_cluster_ip_on_5432_with_a_stable_name(mocks: Recorder) -> No
     assert service.spec["type"] == "ClusterIP"
     assert service.spec["ports"] == [{"name": "postgres", "port": 5432, "targetPort": "postgres", "protocol": "TCP"}]
     assert service.spec["selector"] == mocks.one(DEPLOYMENT).spec["selector"]["matchLabels"]
+    # Not awaited (the Deployment awaits the pods): no 10 s Endpoints settle ahead of the app's env.
+    assert service.metadata["annotations"] == {"pulumi.com/skipAwait": "true"}
 
 
 def test_network_policy_admits_only_the_clients_to_5432(mocks: Recorder) -> None:
