@@ -452,6 +452,37 @@ def _pod_security(run_as: int) -> k8s.core.v1.PodSecurityContextArgs:
     return restricted_pod(run_as, fs_group_change_policy="OnRootMismatch")
 
 
+def _pod_spec(
+    account: k8s.core.v1.ServiceAccount,
+    run_as: int,
+    containers: Sequence[k8s.core.v1.ContainerArgs],
+    volumes: Sequence[k8s.core.v1.VolumeArgs],
+    *,
+    restart_policy: str | None = None,
+    termination_grace_period_seconds: int | None = None,
+) -> k8s.core.v1.PodSpecArgs:
+    """The pod-level hardening the server and the backup job share, so they cannot drift apart."""
+    return k8s.core.v1.PodSpecArgs(
+        service_account_name=account.metadata.name,
+        automount_service_account_token=False,
+        # No *_SERVICE_HOST/_PORT variables: a Service named "postgres" would otherwise inject
+        # POSTGRES_PORT=tcp://... next to the image's own POSTGRES_*.
+        enable_service_links=False,
+        security_context=_pod_security(run_as),
+        restart_policy=restart_policy,
+        containers=list(containers),
+        volumes=list(volumes),
+        termination_grace_period_seconds=termination_grace_period_seconds,
+    )
+
+
+def _claim_volume(name: str, claim: k8s.core.v1.PersistentVolumeClaim) -> k8s.core.v1.VolumeArgs:
+    return k8s.core.v1.VolumeArgs(
+        name=name,
+        persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=claim.metadata.name),
+    )
+
+
 def _empty_dir(name: str, size: str) -> k8s.core.v1.VolumeArgs:
     return k8s.core.v1.VolumeArgs(name=name, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=size))
 
@@ -711,21 +742,12 @@ class PostgresDatabase(pulumi.ComponentResource):
                 revision_history_limit=5,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=account.metadata.name,
-                        automount_service_account_token=False,
-                        # No *_SERVICE_HOST/_PORT variables: a Service named "postgres" would
-                        # otherwise inject POSTGRES_PORT=tcp://... next to the image's own POSTGRES_*.
-                        enable_service_links=False,
-                        security_context=_pod_security(run_as),
-                        containers=containers,
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="data",
-                                persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                                    claim_name=data_claim.metadata.name
-                                ),
-                            ),
+                    spec=_pod_spec(
+                        account,
+                        run_as,
+                        containers,
+                        [
+                            _claim_volume("data", data_claim),
                             _empty_dir("run", "16Mi"),
                             _empty_dir("tmp", "64Mi"),
                             _credentials_volume(secret_name, password_key),
@@ -783,13 +805,10 @@ class PostgresDatabase(pulumi.ComponentResource):
                             backoff_limit=2,
                             template=k8s.core.v1.PodTemplateSpecArgs(
                                 metadata=k8s.meta.v1.ObjectMetaArgs(labels=backup_labels),
-                                spec=k8s.core.v1.PodSpecArgs(
-                                    service_account_name=account.metadata.name,
-                                    automount_service_account_token=False,
-                                    enable_service_links=False,
-                                    restart_policy="Never",
-                                    security_context=_pod_security(run_as),
-                                    containers=[
+                                spec=_pod_spec(
+                                    account,
+                                    run_as,
+                                    [
                                         k8s.core.v1.ContainerArgs(
                                             name="pg-dump",
                                             # The server's own image: pg_dump is never older than the server.
@@ -819,16 +838,12 @@ class PostgresDatabase(pulumi.ComponentResource):
                                             ],
                                         )
                                     ],
-                                    volumes=[
-                                        k8s.core.v1.VolumeArgs(
-                                            name="backups",
-                                            persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                                                claim_name=backup_claim.metadata.name
-                                            ),
-                                        ),
+                                    [
+                                        _claim_volume("backups", backup_claim),
                                         _empty_dir("tmp", "64Mi"),
                                         _credentials_volume(secret_name, password_key),
                                     ],
+                                    restart_policy="Never",
                                 ),
                             ),
                         ),
