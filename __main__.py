@@ -1,12 +1,14 @@
 """webstack: load this stack's settings once, build the stack, export its outputs."""
 
-import gc
 import os
 
 import pulumi
 
-from webstack.settings import load_settings, read_raw_config
-from webstack.stack import build_stack
+from webstack.heap import leave_heap_to_exit, long_lived_imports
+
+with long_lived_imports():
+    from webstack.settings import load_settings, read_raw_config
+    from webstack.stack import build_stack
 
 try:
     raw, secret_keys = read_raw_config()
@@ -18,7 +20,4 @@ except ValueError as err:
 for name, value in outputs.items():
     pulumi.export(name, value)
 
-# Everything is registered. The interpreter's exit would otherwise collect the whole heap, most of
-# it pulumi_kubernetes' generated classes: 0.15-0.3 s after the last output, on every preview and up
-# (bench/results.md). Frozen objects are left to the process's end instead.
-gc.freeze()
+leave_heap_to_exit()

@@ -22,9 +22,11 @@ image and again after ``appImage`` changed, in a namespace that each round renam
 Readiness, the same on both sides: what the Kubernetes provider awaits for these objects, as
 kubectl waits for it, run in parallel: every Deployment rolled out (``kubectl rollout status``),
 every PersistentVolumeClaim Bound, the ResourceQuota's status filled in. (The provider also awaits
-a Service with a selector until its Endpoints target a pod and have stayed unchanged for 10 s;
-``bench/results.md`` says what became of that.) ``pulumi up`` runs with ``--skip-preview``:
-``kubectl apply`` computes no preview either; the preview is ``bench/engine.py``'s figure.
+a Service with a selector until its Endpoints target a pod and have stayed unchanged for 10 s, and
+a claim until it is Bound; webstack skips both awaits, ``bench/results.md`` says why. A Deployment
+cannot roll out before its claim is Bound, so the kubectl side's wait on claims costs it nothing.)
+``pulumi up`` runs with ``--skip-preview``: ``kubectl apply`` computes no preview either; the
+preview is ``bench/engine.py``'s figure.
 
 Each round uses a new stack and two new namespaces; within a round the two sides alternate who
 goes first, and so do the rounds. Needs the ``pulumi`` and ``cluster`` toolchain groups.

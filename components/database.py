@@ -34,7 +34,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.labels import DEFAULT_PART_OF, selector_labels, standard_labels
+from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, standard_labels
 from components.network_policy import from_namespace, from_pods, network_policy, to_pods
 from components.security_context import restricted_container, restricted_pod
 from components.validation import (
@@ -498,9 +498,16 @@ def _claim(
     access_modes: Sequence[str],
     opts: pulumi.ResourceOptions,
 ) -> k8s.core.v1.PersistentVolumeClaim:
+    # Not awaited: an awaited claim holds back the Deployment that mounts it until the volume is
+    # Bound (the longest step of a first `pulumi up`, bench/results.md), and the provider's claim
+    # await has hung on WaitForFirstConsumer classes (pulumi-kubernetes #895 on create, #4179 on a
+    # resize). Readiness is still awaited where it is decided: the server's pod cannot become Ready,
+    # so its Deployment's await cannot end, before the claim is Bound and mounted.
+    annotations = {SKIP_AWAIT: "true"}
     # The option itself is invisible to policy packs: the annotation declares it for the policy
     # pvc-retain-on-delete (policy/policies.py); it is derived from the option, so the two agree.
-    annotations = {RETAIN_ANNOTATION: "true"} if opts.retain_on_delete else None
+    if opts.retain_on_delete:
+        annotations[RETAIN_ANNOTATION] = "true"
     return k8s.core.v1.PersistentVolumeClaim(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -765,7 +772,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             # Not awaited: the provider would hold it until its Endpoints have not changed for 10 s
             # (and the app's env, which reads its name, with it); the Deployment awaits the pods.
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=name, namespace=namespace, labels=labels, annotations={"pulumi.com/skipAwait": "true"}
+                name=name, namespace=namespace, labels=labels, annotations={SKIP_AWAIT: "true"}
             ),
             spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=selector, ports=service_ports),
             opts=child,

@@ -14,6 +14,8 @@ DEFAULT_PART_OF = "webstack"
 MAX_NAME_LENGTH = 63
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every namespace; ``namespace_labels`` sets it too, so policies can rely on it."""
+SKIP_AWAIT = "pulumi.com/skipAwait"
+"""The Kubernetes provider's annotation for "do not wait for this object to become ready"."""
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 

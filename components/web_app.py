@@ -11,7 +11,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.labels import DEFAULT_PART_OF, selector_labels, standard_labels
+from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, standard_labels
 from components.network_policy import from_namespace, network_policy
 from components.security_context import restricted_container, restricted_pod
 from components.validation import (
@@ -35,7 +35,6 @@ DEFAULT_LIMITS = {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"
 DEFAULT_RUN_AS = 10001
 SERVICE_PORT = 80
 COMPONENT = "web"
-SKIP_AWAIT = "pulumi.com/skipAwait"
 DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
 _DURATION = re.compile(r"^[0-9]+(ms|s|m|h)$")
 # Cloud instance metadata (credentials of the node's role on AWS, GCP and Azure): never reachable

@@ -15,7 +15,8 @@ set -euo pipefail
 # --- pins -----------------------------------------------------------------------------------------------------------
 # Pulumi CLI (engine): the served pkg/v3 tag closest to the Python SDK 3.243.0, which talks to it over gRPC.
 PULUMI_PKG_VERSION=v3.232.0
-# sdk/v3 for our language host and for pulumi-language-python-exec; same as the PyPI `pulumi` pin.
+# sdk/v3 for our language host, the random-password stand-in and pulumi-language-python-exec; same as the PyPI
+# `pulumi` pin.
 PULUMI_SDK_VERSION=v3.243.0
 # Kubernetes provider: the commit behind PyPI pulumi-kubernetes 4.25.0a1768448096 (2026-01-15, just before 4.25.0).
 # No provider/ tags exist, hence the pseudo-version.
@@ -89,6 +90,18 @@ for r in json.load(sys.stdin).get("Replace") or []:
   done
 }
 
+# build_sdk_program SOURCE NAME [LDFLAGS...]: one Go file of ours, as the main module of a wrapper, against the pinned
+# sdk/v3; the binary is OUT/NAME.
+build_sdk_program() {
+  local src="$1" name="$2" dir="${WORK}/$2"
+  shift 2
+  new_wrapper "$dir" "$name"
+  cp "${HERE}/${src}" "${dir}/main.go"
+  (cd "$dir" && quietly go get "github.com/pulumi/pulumi/sdk/v3@${PULUMI_SDK_VERSION}")
+  # -mod=mod: record the imports' requirements as selected by sdk/v3 (a tidy would also chase test-only modules).
+  (cd "$dir" && quietly go build -mod=mod -ldflags "-s -w $*" -o "${OUT}/${name}" .)
+}
+
 # --- 1. pulumi CLI ---------------------------------------------------------------------------------------------------
 step "pulumi CLI ${PULUMI_PKG_VERSION}: resolve"
 CLI="${WORK}/cli"
@@ -103,12 +116,8 @@ step "pulumi CLI ${PULUMI_PKG_VERSION}: build"
 
 # --- 2. Python language host + exec script + policy analyzer ---------------------------------------------------------
 step "python language host (sdk ${PULUMI_SDK_VERSION}): build"
-HOST="${WORK}/langhost"
-new_wrapper "$HOST" pulumi-language-python
-cp "${HERE}/pulumi-language-python.go" "${HOST}/main.go"
-(cd "$HOST" && quietly go get "github.com/pulumi/pulumi/sdk/v3@${PULUMI_SDK_VERSION}")
-# -mod=mod: record the imports' requirements as selected by sdk/v3 (a tidy would also chase test-only modules).
-(cd "$HOST" && quietly go build -mod=mod -ldflags "-s -w -X main.version=${PULUMI_SDK_VERSION#v}" -o "${OUT}/pulumi-language-python" .)
+build_sdk_program pulumi-language-python.go pulumi-language-python "-X main.version=${PULUMI_SDK_VERSION#v}"
+HOST="${WORK}/pulumi-language-python"
 
 step "python exec shim, dynamic-provider and policy plugins: copy"
 SDK_DIR="$(cd "$HOST" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
@@ -117,12 +126,16 @@ install -m 0755 "${SDK_DIR}/python/cmd/pulumi-language-python-exec" "${OUT}/pulu
 # Plugin for Python dynamic providers (pulumi.dynamic.ResourceProvider); sdk/v3 ships it.
 install -m 0755 "${SDK_DIR}/python/dist/pulumi-resource-pulumi-python" "${OUT}/pulumi-resource-pulumi-python"
 install -m 0755 "${HERE}/pulumi-analyzer-policy-python" "${OUT}/pulumi-analyzer-policy-python"
-# pulumi-random: the proxy serves no version of its provider module, so a stand-in of ours for the one resource
-# webstack uses (RandomPassword; same type token, inputs and outputs). See pulumi-resource-random.py.
-install -m 0755 "${HERE}/pulumi-resource-random" "${OUT}/pulumi-resource-random"
-install -m 0644 "${HERE}/pulumi-resource-random.py" "${OUT}/pulumi-resource-random.py"
 
-# --- 3. YAML language host -------------------------------------------------------------------------------------------
+# --- 3. random-password plugin (stand-in) ----------------------------------------------------------------------------
+# pulumi-random: the proxy serves no version of its provider module, so a stand-in of ours for the one resource
+# webstack uses (RandomPassword, and its twin RandomString; same type tokens, inputs and outputs), written in Go
+# against the same sdk/v3 as the language host: its start is on the critical path of every preview and up, where a
+# Python plugin's interpreter and gRPC imports cost about 0.2 s. See pulumi-resource-random.go.
+step "random-password plugin stand-in (sdk ${PULUMI_SDK_VERSION}): build"
+build_sdk_program pulumi-resource-random.go pulumi-resource-random
+
+# --- 4. YAML language host -------------------------------------------------------------------------------------------
 step "yaml language host ${YAML_VERSION}: resolve"
 YAML="${WORK}/yaml"
 new_wrapper "$YAML" pulumi-language-yaml
@@ -132,7 +145,7 @@ step "yaml language host ${YAML_VERSION}: build"
 (cd "$YAML" && quietly go build -mod=mod -ldflags "-s -w -X ${YAML_MODULE}/pkg/version.Version=${YAML_VERSION}" \
   -o "${OUT}/pulumi-language-yaml" "${YAML_MODULE}/cmd/pulumi-language-yaml")
 
-# --- 4. Kubernetes provider ------------------------------------------------------------------------------------------
+# --- 5. Kubernetes provider ------------------------------------------------------------------------------------------
 step "kubernetes provider ${K8S_PROVIDER_VERSION}: resolve"
 K8S="${WORK}/k8s"
 new_wrapper "$K8S" pulumi-resource-kubernetes
@@ -162,7 +175,7 @@ step "kubernetes provider ${K8S_PROVIDER_VERSION}: build"
   -o "${OUT}/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
 unset GONOSUMDB
 
-# --- 5. verify -------------------------------------------------------------------------------------------------------
+# --- 6. verify -------------------------------------------------------------------------------------------------------
 step "verify"
 got="$("${OUT}/pulumi" version)"
 [[ "$got" == "${PULUMI_PKG_VERSION}" ]] || { say "pulumi version printed '${got}', want ${PULUMI_PKG_VERSION}"; exit 1; }

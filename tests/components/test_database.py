@@ -179,6 +179,18 @@ def test_unprotected_volume_is_still_retained(mocks: Recorder) -> None:
     assert mocks.one(PASSWORD).protect is False
 
 
+def test_volumes_are_not_awaited_the_server_deployment_is(mocks: Recorder) -> None:
+    # GIVEN the defaults and a backup volume WHEN built THEN neither claim is awaited (the
+    # Deployment that mounts the data volume is), and the retain annotation stays beside it.
+    _build(backup={"schedule": "@daily"})
+    for name in ("db-data", "db-backups"):
+        assert _claim(mocks, name).metadata["annotations"] == {
+            "pulumi.com/skipAwait": "true",
+            "webstack.io/retain-on-delete": "true",
+        }
+    assert "annotations" not in mocks.one(DEPLOYMENT).metadata, "the server's rollout is still awaited"
+
+
 def test_storage_class_size_modes_and_claim_name_come_from_args(mocks: Recorder) -> None:
     _build(storage_size="30Gi", storage_class="fast-ssd", access_modes=["ReadWriteOncePod"], claim_name="pg-vol")
     claim = mocks.named("db-data")

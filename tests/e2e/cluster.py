@@ -224,7 +224,9 @@ class DeploymentWatcher:
                 with urllib.request.urlopen(self._url(f"/{self.name}"), timeout=5) as response:
                     self.polls.append(_sample(json.load(response), time.monotonic()))
             except Exception as err:  # a lost sample is reported, never fatal to the thread
-                self.errors.append(f"poll: {err}")
+                # Not once stopping: __exit__ ends the proxy, possibly under a request in flight.
+                if not self._stop.is_set():
+                    self.errors.append(f"poll: {err}")
             self._stop.wait(self.interval)
 
     def _watch(self, version: str) -> None:
