@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
-# Local Kubernetes control plane for webstack: kwok ("Kubernetes WithOut Kubelet") in its binary
-# runtime, with etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok-controller
-# running as plain processes on loopback. Nodes are fake (kwok maintains their status and marks
-# scheduled pods Running/Ready); no container runtime is needed and no container ever runs.
+# The bundled local cluster: the kwok control plane (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kwok-controller as plain processes) and one REAL node beside it: containerd + runc,
+# the CNI bridge, kubelet, kube-proxy and CoreDNS (scripts/lib/node.sh), with a registry on loopback
+# serving images built on this machine (scripts/images.sh). Containers really run: probes, limits,
+# volumes, Services and DNS behave as on any cluster. Fake kwok nodes are added only on request
+# (WEBSTACK_CLUSTER_FAKE_NODES), tainted so that real workloads never land on them.
 #
 # Usage: scripts/cluster.sh up|down|status|kubeconfig
 #
-#   up          create (or restart) the cluster, add fake nodes and a default StorageClass, wait
-#               until the API is ready; prints the kubeconfig path on stdout (progress on stderr)
-#   down        delete the cluster and its state (idempotent)
+#   up          create (or restart) the cluster and its node, wait until the node is Ready and DNS
+#               answers; prints the kubeconfig path on stdout (progress on stderr)
+#   down        delete the cluster, its node and everything they made (idempotent)
 #   status      print component and node status; exit 0 if the API answers, 3 if not
 #   kubeconfig  print the kubeconfig path (exit 1 if the cluster does not exist)
 #
 # Environment:
-#   WEBSTACK_CLUSTER_NAME   cluster name (default: webstack)
-#   WEBSTACK_STATE_DIR      state directory (default: $HOME/.local/state/webstack); kwokctl's own
-#                           data lives in $WEBSTACK_STATE_DIR/kwok, the kubeconfig is
-#                           $WEBSTACK_STATE_DIR/kubeconfig
-#   WEBSTACK_CLUSTER_BIN    directory with the binaries (default: `scripts/toolchain.sh bin-path cluster`)
-#   WEBSTACK_CLUSTER_NODES  number of fake nodes (default: 3)
-#   WEBSTACK_CLUSTER_TIMEOUT  seconds to wait for readiness (default: 180)
+#   WEBSTACK_CLUSTER_NAME        cluster name (default: webstack)
+#   WEBSTACK_STATE_DIR           state directory (default: $HOME/.local/state/webstack); kwokctl's
+#                                data in $WEBSTACK_STATE_DIR/kwok, the node's in .../node, the
+#                                kubeconfig is $WEBSTACK_STATE_DIR/kubeconfig
+#   WEBSTACK_CLUSTER_NODE        real (default; needs root) or fake (kwok nodes only: no container runs)
+#   WEBSTACK_CLUSTER_FAKE_NODES  number of fake nodes (default: 0 with the real node, 3 without)
+#   WEBSTACK_CLUSTER_BIN         directory with the control plane binaries (default: toolchain group cluster)
+#   WEBSTACK_NODE_BIN            directory with containerd and coredns (default: toolchain group node)
+#   WEBSTACK_CLUSTER_TIMEOUT     seconds to wait for readiness (default: 180)
+#   WEBSTACK_REGISTRY_PORT, WEBSTACK_KUBELET_PORT, WEBSTACK_NODE_SUBNET: see scripts/lib/node.sh
 #
-# Storage: kube-controller-manager runs with its built-in hostPath provisioner
-# (--enable-hostpath-provisioner) and `up` creates the default StorageClass "standard"
-# (provisioner kubernetes.io/host-path, Immediate binding, volume expansion allowed), so a PVC is
-# provisioned and Bound within seconds. The provisioner only creates an empty directory
-# /tmp/hostpath_pv/<uuid> on this machine (removed again when the PVC is deleted: reclaimPolicy
-# Delete); nothing is ever mounted, since no kubelet runs.
+# Storage: with the real node, the default StorageClass "standard" binds claims to local volumes made
+# ahead of time under the node's state directory (kubelet applies fsGroup to them, as the database's
+# non-root UID needs). With fake nodes only, kube-controller-manager's hostPath provisioner makes
+# empty directories /tmp/hostpath_pv/<uuid> (class "standard", Immediate binding); nothing is mounted.
 
 set -euo pipefail
 
@@ -35,7 +38,13 @@ CLUSTER_NAME="${WEBSTACK_CLUSTER_NAME:-webstack}"
 STATE_DIR="${WEBSTACK_STATE_DIR:-$HOME/.local/state/webstack}"
 KWOK_DIR="$STATE_DIR/kwok"
 KUBECONFIG_PATH="$STATE_DIR/kubeconfig"
-NODE_COUNT="${WEBSTACK_CLUSTER_NODES:-3}"
+NODE_MODE="${WEBSTACK_CLUSTER_NODE:-real}"
+case "$NODE_MODE" in
+  real) NODE_COUNT="${WEBSTACK_CLUSTER_FAKE_NODES:-0}" ;;
+  fake) NODE_COUNT="${WEBSTACK_CLUSTER_FAKE_NODES:-3}" ;;
+  *) printf '[cluster] error: WEBSTACK_CLUSTER_NODE: %q is not real or fake\n' "$NODE_MODE" >&2; exit 2 ;;
+esac
+[[ "$NODE_COUNT" =~ ^[0-9]+$ ]] || { printf '[cluster] error: WEBSTACK_CLUSTER_FAKE_NODES: %q is not a number\n' "$NODE_COUNT" >&2; exit 2; }
 TIMEOUT="${WEBSTACK_CLUSTER_TIMEOUT:-180}"
 ZONES=(zone-a zone-b zone-c)
 
@@ -45,6 +54,8 @@ CLUSTER_DIR="$KWOK_DIR/clusters/$CLUSTER_NAME"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=scripts/lib/node.sh
+source "$REPO_ROOT/scripts/lib/node.sh"
 
 usage() {
   sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -61,9 +72,22 @@ resolve_bin() {
   [[ -d "$BIN" ]] || die "binary directory $BIN does not exist"
   BIN="$(cd "$BIN" && pwd)"
   local b
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl; do
-    [[ -x "$BIN/$b" ]] || die "$BIN/$b is missing (build the toolchain group 'cluster')"
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl kubelet kube-proxy; do
+    [[ -x "$BIN/$b" ]] || die "$BIN/$b is missing (build the toolchain group 'cluster': scripts/toolchain.sh build cluster)"
   done
+  CLUSTER_BIN="$BIN"
+  if [[ "$NODE_MODE" == real ]]; then
+    if [[ -n "${WEBSTACK_NODE_BIN:-}" ]]; then
+      NODE_BIN="$WEBSTACK_NODE_BIN"
+    else
+      NODE_BIN="$("$REPO_ROOT/scripts/toolchain.sh" bin-path node)" || die "scripts/toolchain.sh bin-path node failed"
+    fi
+    for b in containerd containerd-shim-runc-v2 ctr coredns; do
+      [[ -x "$NODE_BIN/$b" ]] || die "$NODE_BIN/$b is missing (build the toolchain group 'node': scripts/toolchain.sh build node)"
+    done
+    # containerd finds its shim on PATH.
+    export PATH="$NODE_BIN:$PATH"
+  fi
   # kwokctl looks up kubectl on PATH before it would try to download one.
   export PATH="$BIN:$PATH"
 }
@@ -114,7 +138,8 @@ apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   runtime: binary
-  # every component listens on loopback only
+  # every component listens on loopback only (kwokctl wires them to each other on 127.0.0.1); the
+  # real node's kubelet, kube-proxy and CoreDNS run on this machine and reach the API server there
   bindAddress: 127.0.0.1
   kubeVersion: $kube_version
   etcdVersion: v${etcd_version}
@@ -136,7 +161,29 @@ componentsPatches:
   # built-in dynamic provisioner for StorageClass provisioner kubernetes.io/host-path
   - key: enable-hostpath-provisioner
     value: "true"
+# kwok-controller fakes the status of the nodes (and their pods) it manages: only the fake ones.
+- name: kwok-controller
+  extraArgs:
+  - key: manage-all-nodes
+    value: "false"
+  - key: manage-nodes-with-annotation-selector
+    value: kwok.x-k8s.io/node=fake
 EOF
+  if [[ "$NODE_MODE" == real ]]; then
+    cat >>"$cfg" <<EOF
+- name: kube-apiserver
+  extraArgs:
+  - key: service-cluster-ip-range
+    value: $SERVICE_CIDR
+  # logs, exec and port-forward reach kubelet at the node's address, with a client certificate of the cluster CA
+  - key: kubelet-preferred-address-types
+    value: InternalIP
+  - key: kubelet-client-certificate
+    value: $CLUSTER_DIR/pki/admin.crt
+  - key: kubelet-client-key
+    value: $CLUSTER_DIR/pki/admin.key
+EOF
+  fi
 }
 
 bootstrap_manifests() {
@@ -166,9 +213,15 @@ spec:
   podCIDR: 10.244.$i.0/24
   podCIDRs:
   - 10.244.$i.0/24
+  # Only pods that ask for a fake node land here (tests that need several nodes).
+  taints:
+  - key: kwok.x-k8s.io/node
+    value: fake
+    effect: NoSchedule
 status:
   addresses:
-  - address: 192.0.2.$((i + 10))
+  # TEST-NET-2: nothing ever connects to a fake node's kubelet.
+  - address: 198.51.100.$((i + 10))
     type: InternalIP
   - address: kwok-node-$i
     type: Hostname
@@ -183,6 +236,7 @@ status:
     operatingSystem: linux
 EOF
   done
+  [[ "$NODE_MODE" == real ]] && return 0
   cat <<'EOF'
 ---
 apiVersion: storage.k8s.io/v1
@@ -210,6 +264,7 @@ nodes_ready() {
 cmd_up() {
   resolve_bin
   mkdir -p "$KWOK_DIR"
+  [[ "$NODE_MODE" == real ]] && node_up
 
   if cluster_exists; then
     write_kubeconfig || true
@@ -244,10 +299,18 @@ cmd_up() {
     write_kubeconfig || die "could not write the kubeconfig"
   fi
 
-  wait_for "the API server" api_ready || die "API server not ready"
-  log "applying fake nodes and the default StorageClass"
-  bootstrap_manifests | kc apply -f - >&2
-  wait_for "$NODE_COUNT ready nodes" nodes_ready || die "nodes not ready"
+  if ! wait_for "the API server" api_ready; then
+    tail -5 "$CLUSTER_DIR/logs/kube-apiserver.log" >&2 2>/dev/null || true
+    die "API server not ready (logs: $CLUSTER_DIR/logs)"
+  fi
+  if [[ "$NODE_MODE" == real ]]; then
+    node_join
+  fi
+  if [[ "$NODE_COUNT" -gt 0 || "$NODE_MODE" == fake ]]; then
+    log "applying $NODE_COUNT fake nodes${NODE_MODE/real/}"
+    bootstrap_manifests | kc apply -f - >&2
+    wait_for "$NODE_COUNT ready fake nodes" nodes_ready || die "nodes not ready"
+  fi
   # Pods are rejected until the service account controller has created the namespace's
   # default ServiceAccount.
   wait_for "the default ServiceAccount" kc get serviceaccount default -n default || die "no default ServiceAccount"
@@ -257,6 +320,10 @@ cmd_up() {
 
 cmd_down() {
   resolve_bin
+  if [[ "$NODE_MODE" == real ]]; then
+    write_kubeconfig 2>/dev/null || true
+    node_down
+  fi
   if cluster_exists; then
     # Remove the directories of dynamically provisioned hostPath PVs first (kube-controller-manager
     # created them on this machine and only deletes them together with their PVC).

@@ -46,7 +46,8 @@ def load_settings(
     ``secret_keys`` names the keys the engine holds encrypted; ``environ`` holds the render and
     local-cluster switches (see ``webstack.config.runtime``).
     """
-    r = Reader(raw, ALL_KEYS, secret_keys)
+    environ = environ or {}
+    r = Reader({**raw, **runtime.local_app_overrides(environ)}, ALL_KEYS, secret_keys)
     environment = core.parse_environment(r)
     settings = Settings(
         stack=stack,
@@ -55,7 +56,7 @@ def load_settings(
         app=app.parse(r, environment),
         database=database.parse(r, environment),
         platform=platform.parse(r, environment),
-        runtime=runtime.parse(r, environ or {}),
+        runtime=runtime.parse(r, environ),
     )
     database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
     platform.check_namespaces(r, settings.platform, settings.namespace.name)

@@ -5,6 +5,7 @@
 #
 # Produces in OUT_BIN_DIR:
 #   kube-apiserver kube-controller-manager kube-scheduler kubectl   (k8s.io/kubernetes)
+#   kubelet kube-proxy                                              (k8s.io/kubernetes: the real node)
 #   etcd                                                            (go.etcd.io/etcd/server/v3)
 #   kwok kwokctl                                                    (sigs.k8s.io/kwok)
 #
@@ -151,6 +152,8 @@ K8S_PKGS=(
   k8s.io/kubernetes/cmd/kube-controller-manager
   k8s.io/kubernetes/cmd/kube-scheduler
   k8s.io/kubernetes/cmd/kubectl
+  k8s.io/kubernetes/cmd/kubelet
+  k8s.io/kubernetes/cmd/kube-proxy
 )
 step "kubernetes: download modules"
 t=$SECONDS
@@ -174,7 +177,7 @@ go build -ldflags "$K8S_LDFLAGS" -o "$OUT/" "${K8S_PKGS[@]}"
 log "kubernetes built in $((SECONDS - t))s"
 
 step "kubernetes: verify versions"
-for b in kube-apiserver kube-controller-manager kube-scheduler; do
+for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
   v="$("$OUT/$b" --version)"
   log "$b --version: $v"
   [[ "$v" == "Kubernetes $K8S_VERSION" ]] || { log "unexpected version from $b"; exit 1; }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import Recorder, stack_config, synth
-from webstack.config.runtime import LOCAL_CLUSTER_ENV, LOCAL_STAND_IN_CHART, RENDER_ENV
+from webstack.config.runtime import LOCAL_APP_IMAGE_ENV, LOCAL_CLUSTER_ENV, LOCAL_STAND_IN_CHART, RENDER_ENV
 from webstack.config.spec import ConfigError
 from webstack.settings import load_settings
 from webstack.stack import build_stack
@@ -76,3 +76,23 @@ def test_a_real_cluster_gets_the_pinned_charts_and_waits_for_the_ingress(mocks: 
     _build("dev", {})
     assert all(r.inputs["chart"] != LOCAL_STAND_IN_CHART for r in mocks.of_type(RELEASE))
     assert "pulumi.com/skipAwait" not in mocks.one(INGRESS).metadata["annotations"]
+
+
+DEMO = "127.0.0.1:5000/webstack/demo:1.0.0"
+
+
+def test_the_demo_app_replaces_the_stack_files_app_on_the_bundled_cluster() -> None:
+    settings = load_settings(stack_config("dev"), "dev", environ={LOCAL_CLUSTER_ENV: "1", LOCAL_APP_IMAGE_ENV: DEMO})
+    # The demo app's own contract (demo/main.go), not the stack file's podinfo values.
+    assert (settings.app.image, settings.app.port) == (DEMO, 8080)
+    assert (settings.app.health_path, settings.app.ready_path) == ("/health", "/ready")
+
+
+def test_without_the_demo_image_the_bundled_cluster_runs_the_stack_files_app() -> None:
+    settings = load_settings(stack_config("dev"), "dev", environ={LOCAL_CLUSTER_ENV: "1"})
+    assert (settings.app.image, settings.app.port) == ("ghcr.io/stefanprodan/podinfo:6.7.1", 9898)
+
+
+def test_the_demo_image_outside_the_bundled_cluster_is_refused() -> None:
+    with pytest.raises(ConfigError, match=f"{LOCAL_APP_IMAGE_ENV}: set without {LOCAL_CLUSTER_ENV}=1"):
+        load_settings(stack_config("dev"), "dev", environ={LOCAL_APP_IMAGE_ENV: DEMO})

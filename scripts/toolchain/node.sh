@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Toolchain group "node": the container runtime and cluster DNS of the bundled cluster's real node, built from
+# pinned Go modules. kubelet and kube-proxy come with the control plane (group "cluster", same Kubernetes pin);
+# runc and the CNI plugins are Debian packages that scripts/cluster.sh installs.
+#
+# Usage: scripts/toolchain/node.sh OUT_BIN_DIR      (normally run through scripts/toolchain.sh build)
+#
+# Produces in OUT_BIN_DIR:
+#   containerd containerd-shim-runc-v2 ctr     (github.com/containerd/containerd/v2)
+#   coredns                                    (github.com/coredns/coredns)
+set -euo pipefail
+
+# --- pins -----------------------------------------------------------------------------------------------------------
+# containerd v2: implements the CRI RuntimeConfig call that kubelet 1.36 asks for (Debian's 1.6 lacks it).
+CONTAINERD_VERSION=v2.4.2
+# CoreDNS: the cluster DNS; built with its default plugin set (plugin.cfg of the release).
+COREDNS_VERSION=v1.15.0
+# ---------------------------------------------------------------------------------------------------------------------
+
+readonly GROUP=node
+STEP=setup
+say() { printf '[toolchain:%s] %s\n' "$GROUP" "$*"; }
+on_exit() {
+  local rc=$?
+  if [[ -n "${WORK:-}" && -d "$WORK" ]]; then
+    chmod -R u+w "$WORK" 2>/dev/null || true
+    rm -rf "$WORK"
+  fi
+  ((rc == 0)) || say "FAILED at step: ${STEP}"
+  exit "$rc"
+}
+step() { STEP="$1"; say "step: $1"; }
+
+(($# == 1)) || { echo "usage: $0 OUT_BIN_DIR" >&2; exit 2; }
+mkdir -p "$1"
+OUT="$(cd "$1" && pwd)"
+trap on_exit EXIT
+command -v go >/dev/null || { STEP="check go"; say "go not found on PATH"; exit 1; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/webstack-toolchain-node.XXXXXX")"
+export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" GOTOOLCHAIN=local GO111MODULE=on GOWORK=off
+T0=$SECONDS
+say "go: $(go version)"
+say "pins: containerd=$CONTAINERD_VERSION coredns=$COREDNS_VERSION"
+
+# Both modules have no replace directives, so `go install module/cmd@version` builds them as released.
+step "containerd: build containerd, containerd-shim-runc-v2, ctr"
+t=$SECONDS
+# no_btrfs: the btrfs snapshotter needs cgo and btrfs headers; the node uses overlayfs (or native).
+(cd "$WORK" && GOBIN="$OUT" go install -tags no_btrfs \
+  -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=${CONTAINERD_VERSION}" \
+  "github.com/containerd/containerd/v2/cmd/containerd@${CONTAINERD_VERSION}" \
+  "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@${CONTAINERD_VERSION}" \
+  "github.com/containerd/containerd/v2/cmd/ctr@${CONTAINERD_VERSION}")
+say "containerd built in $((SECONDS - t))s"
+
+step "coredns: build"
+t=$SECONDS
+(cd "$WORK" && GOBIN="$OUT" go install -ldflags "-s -w" "github.com/coredns/coredns@${COREDNS_VERSION}")
+say "coredns built in $((SECONDS - t))s"
+
+step "verify versions"
+v="$("$OUT/containerd" --version)"
+say "containerd --version: $v"
+grep -q " ${CONTAINERD_VERSION} " <<<"$v " || { say "unexpected containerd version"; exit 1; }
+v="$("$OUT/coredns" -version | head -1)"
+say "coredns -version: $v"
+grep -q "CoreDNS-${COREDNS_VERSION#v}" <<<"$v" || { say "unexpected coredns version"; exit 1; }
+
+step "done"
+say "built $(cd "$OUT" && echo *) in $((SECONDS - T0))s"
