@@ -10,6 +10,9 @@
 //	POST /rows     stores the request body (at most 4 KiB) as a row; answers {"id":N,"body":"..."}
 //	GET  /rows     {"count":N,"rows":[...]} with the newest 100 rows
 //
+// `webstack-demo client -url URL [-n N -interval D -duration D -method POST -body B]` is a bounded HTTP
+// client for tests: it prints one JSON report (requests sent, OK, failed, versions seen) and exits.
+//
 // On SIGTERM it turns unready, keeps serving for SHUTDOWN_DELAY_SECONDS (default 5) while the
 // cluster takes it out of its Service, then drains the requests in flight and exits.
 package main

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -93,5 +95,77 @@ func TestStoppingAppIsUnreadyButHealthy(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), line+"\n") {
 			t.Fatalf("metrics lack %q:\n%s", line, rec.Body.String())
 		}
+	}
+}
+
+func TestClientCountsSuccessesFailuresAndVersions(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte(`{"version":"1.0.` + map[bool]string{true: "1", false: "0"}[calls > 2] + `"}`))
+	}))
+	defer srv.Close()
+	var out strings.Builder
+	if err := runClient([]string{"-url", srv.URL, "-n", "4"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var rep clientReport
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 4 || rep.OK != 3 || rep.Failed != 1 || rep.Errors["HTTP 503"] != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	if rep.Versions["1.0.0"] != 1 || rep.Versions["1.0.1"] != 2 || rep.Last != "1.0.1" {
+		t.Fatalf("versions = %v last %q", rep.Versions, rep.Last)
+	}
+}
+
+func TestClientStopsAtItsDeadline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	var out strings.Builder
+	if err := runClient([]string{"-url", srv.URL, "-n", "100000", "-interval", "50ms", "-duration", "300ms"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var rep clientReport
+	_ = json.Unmarshal([]byte(out.String()), &rep)
+	if rep.Sent < 2 || rep.Sent > 8 {
+		t.Fatalf("sent %d requests in a 300ms window at 50ms intervals", rep.Sent)
+	}
+}
+
+func TestClientRefusesAnUnboundedLoop(t *testing.T) {
+	for _, args := range [][]string{{"-url", "http://x", "-n", "0"}, {"-url", "http://x", "-duration", "31m"}, {"-n", "1"}} {
+		if err := runClient(args, io.Discard); err == nil {
+			t.Fatalf("%v accepted", args)
+		}
+	}
+}
+
+func TestClientStopsAfterAStreakOfTheAwaitedVersion(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		v := "1.0.0"
+		if calls > 3 {
+			v = "1.0.1"
+		}
+		_, _ = w.Write([]byte(`{"version":"` + v + `"}`))
+	}))
+	defer srv.Close()
+	var out strings.Builder
+	args := []string{"-url", srv.URL, "-n", "1000", "-stop-after-version", "1.0.1", "-stop-count", "5"}
+	if err := runClient(args, &out); err != nil {
+		t.Fatal(err)
+	}
+	var rep clientReport
+	_ = json.Unmarshal([]byte(out.String()), &rep)
+	if rep.Sent != 8 || rep.Versions["1.0.0"] != 3 || rep.Versions["1.0.1"] != 5 {
+		t.Fatalf("report = %+v", rep)
 	}
 }

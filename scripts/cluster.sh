@@ -13,6 +13,8 @@
 #   down        delete the cluster, its node and everything they made (idempotent)
 #   status      print component and node status; exit 0 if the API answers, 3 if not
 #   kubeconfig  print the kubeconfig path (exit 1 if the cluster does not exist)
+#   restart C   restart the real node's containerd or kubelet (C), as after a crash or an upgrade;
+#               their containers keep running, as on any node
 #
 # Environment:
 #   WEBSTACK_CLUSTER_NAME        cluster name (default: webstack)
@@ -372,6 +374,11 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   kubeconfig) cmd_kubeconfig ;;
+  restart)
+    [[ "$NODE_MODE" == real ]] || die "restart needs the real node"
+    resolve_bin
+    node_restart "${2:-}"
+    ;;
   -h | --help | help) usage ;;
   *) usage ;;
 esac

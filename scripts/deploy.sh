@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up, then `pulumi up` a stack (default: dev) with a local file backend.
-# With no KUBECONFIG in the environment, it deploys onto the bundled local cluster (kwok).
+# With no KUBECONFIG in the environment, it deploys onto the bundled local cluster: the kwok control
+# plane and a real node (containerd, kubelet) on which the stack's containers really run, with the
+# project's demo app (demo/) in place of the stack file's public app image.
 #   scripts/deploy.sh [stack]       deploy (default stack: dev)
 #   scripts/deploy.sh --down        delete the bundled local cluster (the stack's state stays; the
 #                                   next deploy onto a new local cluster refreshes it first)
@@ -22,13 +24,16 @@ scripts/setup.sh
 
 up_flags=()
 if [ -z "${KUBECONFIG:-}" ]; then
-  step "toolchain (Pulumi engine and local control plane)"
-  scripts/toolchain.sh build pulumi cluster
-  step "local cluster"
+  step "toolchain (Pulumi engine, local control plane, node runtime)"
+  scripts/toolchain.sh build pulumi cluster node
+  step "local cluster (control plane and a real node; images built on this machine)"
   scripts/cluster.sh up
   export KUBECONFIG="$STATE_DIR/kubeconfig"
-  # The bundled cluster has no internet: the add-on charts come from the project's local charts.
+  # The bundled cluster has no internet: the add-on charts come from the project's local charts, and
+  # the app is the project's demo app from the node's registry.
   export WEBSTACK_LOCAL_CLUSTER=1
+  WEBSTACK_LOCAL_APP_IMAGE="$(scripts/images.sh ref demo-1.0.0 "127.0.0.1:${WEBSTACK_REGISTRY_PORT:-5000}")"
+  export WEBSTACK_LOCAL_APP_IMAGE
   # The state outlives the cluster (`--down` deletes the cluster, not the stack): read what the
   # cluster really holds first, so that objects missing from a new cluster are created again.
   up_flags+=(--refresh)
@@ -47,3 +52,16 @@ step "pulumi up --stack $stack (backend $PULUMI_BACKEND_URL, cluster ${KUBECONFI
 pulumi stack select --create "$stack" --non-interactive
 pulumi up --stack "$stack" --yes --non-interactive ${up_flags[@]+"${up_flags[@]}"}
 pulumi stack output --stack "$stack"
+
+if [ -n "${WEBSTACK_LOCAL_CLUSTER:-}" ]; then
+  namespace=$(pulumi stack output --stack "$stack" namespace)
+  service=$(pulumi stack output --stack "$stack" service_name)
+  kubectl_bin="$(scripts/toolchain.sh bin-path cluster)/kubectl"
+  cat <<EOF
+
+The app runs on the bundled cluster. Reach it through its Service:
+  $kubectl_bin --kubeconfig $KUBECONFIG -n $namespace port-forward service/$service 8080:80 &
+  curl -s http://127.0.0.1:8080/ready; curl -s -X POST -d hello http://127.0.0.1:8080/rows; curl -s http://127.0.0.1:8080/rows
+Remove the cluster with: scripts/deploy.sh --down
+EOF
+fi

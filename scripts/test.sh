@@ -37,6 +37,9 @@ run_pytest() {
 step "unit tests (Pulumi mocks)"
 run_pytest -q -m "not engine and not e2e" tests
 
+step "demo app (go vet, go test)"
+(cd demo && go vet ./... && go test -count=1 ./...)
+
 if [ "$tier" = unit ]; then
   exit 0
 fi
@@ -48,6 +51,6 @@ if [ -d tests/engine ]; then
   run_pytest -q -m engine tests/engine
 fi
 if [ -d tests/e2e ]; then
-  step "e2e tests (local control plane)"
+  step "e2e tests (local control plane and a real node: images, containers, traffic, data)"
   run_pytest -q -m e2e tests/e2e
 fi

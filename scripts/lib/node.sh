@@ -141,6 +141,9 @@ wait_until() { # wait_until SECONDS DESCRIPTION COMMAND...
 # -- network -------------------------------------------------------------------------------------
 
 node_network_up() {
+  mkdir -p "$NODE_DIR"
+  # The netfilter tables this machine had before the node: down removes only the ones the node added.
+  [[ -f "$NODE_DIR/nft-tables.before" ]] || nft list tables >"$NODE_DIR/nft-tables.before" 2>/dev/null || true
   if ! ip link show "$VETH" >/dev/null 2>&1; then
     ip link add "$VETH" type veth peer name "$VETH_PEER"
   fi
@@ -163,8 +166,36 @@ node_network_up() {
   iptables -w -C FORWARD -j "$FWD_CHAIN" 2>/dev/null || iptables -w -I FORWARD 1 -j "$FWD_CHAIN"
 }
 
+# The chains kubelet and kube-proxy made (KUBE-*, in every table of both families), and the netfilter tables
+# that did not exist before the node and hold no rule now.
+remove_kube_chains() {
+  local cmd table rule chain family name
+  for cmd in iptables ip6tables; do
+    command -v "$cmd" >/dev/null || continue
+    for table in filter nat mangle raw; do
+      while read -r rule; do
+        # shellcheck disable=SC2086  # the rule's words, as iptables printed them
+        eval "$cmd -w -t $table -D ${rule#-A }" 2>/dev/null || true
+      done < <("$cmd" -w -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-')
+      while read -r chain; do
+        "$cmd" -w -t "$table" -F "$chain" 2>/dev/null || true
+      done < <("$cmd" -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}')
+      while read -r chain; do
+        "$cmd" -w -t "$table" -X "$chain" 2>/dev/null || true
+      done < <("$cmd" -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}')
+    done
+  done
+  [[ -f "$NODE_DIR/nft-tables.before" ]] || return 0
+  while read -r _ family name; do
+    grep -qx "table $family $name" "$NODE_DIR/nft-tables.before" && continue
+    nft list table "$family" "$name" 2>/dev/null | grep -qE '^\s+(ip|ip6|meta|counter|jump|accept|drop|tcp|udp|ct|iifname|oifname) ' && continue
+    nft delete table "$family" "$name" 2>/dev/null || true
+  done < <(nft list tables 2>/dev/null)
+}
+
 node_network_down() {
   local saved
+  remove_kube_chains
   if iptables -w -L "$FWD_CHAIN" -n >/dev/null 2>&1; then
     while iptables -w -D FORWARD -j "$FWD_CHAIN" 2>/dev/null; do :; done
     iptables -w -F "$FWD_CHAIN"
@@ -483,6 +514,27 @@ node_join() { # after the control plane answers
   node_dns_up
   wait_until 60 "cluster DNS on $NODE_IP" dns_answers || die "CoreDNS does not answer (log: $LOG_DIR/coredns.log)"
   node_storage
+}
+
+node_restart() { # node_restart containerd|kubelet: stop by recorded PID, start again with the same settings
+  node_paths
+  pid_alive "$1" || die "$1 is not running (scripts/cluster.sh up starts it)"
+  case "$1" in
+    containerd)
+      stop_proc containerd 30
+      PAUSE_IMAGE="$("$REPO_ROOT/scripts/images.sh" ref pause "$REGISTRY")"
+      node_containerd_up
+      ;;
+    kubelet)
+      stop_proc kubelet 30
+      node_kubelet_up
+      KUBELET_DIED=0
+      wait_until "$TIMEOUT" "node $NODE_NAME to be Ready" node_ready && ((KUBELET_DIED == 0)) ||
+        die "node $NODE_NAME did not become Ready after the restart (log: $LOG_DIR/kubelet.log)"
+      ;;
+    *) die "restart: give containerd or kubelet" ;;
+  esac
+  log "$1 restarted (pid $(cat "$PID_DIR/$1.pid"))"
 }
 
 # Unmounts everything mounted below DIR, deepest first.

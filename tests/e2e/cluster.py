@@ -1,4 +1,5 @@
-"""The e2e tier's tools: a throwaway kwok cluster, a project copy on it, kubectl and a Deployment watcher.
+"""The e2e tier's tools: a throwaway cluster with a real node, a project copy on it, kubectl, client pods and a
+Deployment watcher.
 
 Nothing here touches the repository's own files or the developer's Pulumi and Kubernetes setup: the
 cluster has its own name and state directory, the project is copied (``tests/workspace.py``), and
@@ -18,11 +19,26 @@ from pathlib import Path
 from typing import Any
 
 from tests.workspace import ROOT, Result, base_env, copy_project, pulumi_env, run
-from webstack.config.runtime import LOCAL_CLUSTER_ENV
+from webstack.config.runtime import LOCAL_APP_IMAGE_ENV, LOCAL_CLUSTER_ENV
 
 PASSPHRASE = "webstack-e2e-tests-only"
 COMMAND_TIMEOUT = 420  # seconds for one pulumi command; a healthy one takes well under a minute here
 KUBECTL_TIMEOUT = 60
+REGISTRY = "127.0.0.1:5000"  # scripts/lib/node.sh's default WEBSTACK_REGISTRY_PORT
+DEMO_IMAGE = f"{REGISTRY}/webstack/demo:1.0.0"
+DEMO_IMAGE_NEXT = f"{REGISTRY}/webstack/demo:1.0.1"
+# Client pods pass Pod Security "restricted" wherever they run.
+RESTRICTED_POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+RESTRICTED_CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
 
 
 # -- the cluster ----------------------------------------------------------------------------------
@@ -60,11 +76,138 @@ class Cluster:
             raise AssertionError(result.explain())
         return dict(json.loads(result.stdout))
 
+    @property
+    def node_dir(self) -> Path:
+        return self.state_dir / "node"
+
+    def ctr(self, ctr_bin: str, *args: str) -> Result:
+        """containerd's own client, on the node's containerd socket, in the CRI namespace."""
+        sock = self.node_dir / "containerd" / "containerd.sock"
+        return run([ctr_bin, "--address", str(sock), "-n", "k8s.io", *args], env=base_env(), timeout=KUBECTL_TIMEOUT)
+
+    def run_pod(
+        self,
+        namespace: str,
+        name: str,
+        command: list[str],
+        *,
+        image: str = DEMO_IMAGE,
+        labels: dict[str, str] | None = None,
+        env: list[dict[str, Any]] | None = None,
+        volumes: list[dict[str, Any]] | None = None,
+        mounts: list[dict[str, Any]] | None = None,
+        timeout: float = 240,
+    ) -> tuple[str, str]:
+        """Run a one-shot pod to its end; return its phase and its log. The pod is deleted afterwards."""
+        self.start_pod(namespace, name, command, image=image, labels=labels, env=env, volumes=volumes, mounts=mounts)
+        try:
+            phase = self.wait_pod_done(namespace, name, timeout)
+            logs = self.kubectl("logs", "-n", namespace, name)
+            return phase, logs.stdout if logs.ok else logs.explain()
+        finally:
+            self.kubectl("delete", "pod", "-n", namespace, name, "--wait=false", "--ignore-not-found")
+
+    def start_pod(
+        self,
+        namespace: str,
+        name: str,
+        command: list[str],
+        *,
+        image: str = DEMO_IMAGE,
+        labels: dict[str, str] | None = None,
+        env: list[dict[str, Any]] | None = None,
+        volumes: list[dict[str, Any]] | None = None,
+        mounts: list[dict[str, Any]] | None = None,
+    ) -> None:
+        container: dict[str, Any] = {
+            "name": "client",
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": command,
+            "securityContext": RESTRICTED_CONTAINER_SECURITY,
+            "resources": {
+                "requests": {"cpu": "20m", "memory": "32Mi", "ephemeral-storage": "16Mi"},
+                "limits": {"cpu": "500m", "memory": "128Mi", "ephemeral-storage": "64Mi"},
+            },
+            "env": env or [],
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, *(mounts or [])],
+        }
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels or {"app.kubernetes.io/name": name}},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "securityContext": {**RESTRICTED_POD_SECURITY, "fsGroup": 10001},
+                "containers": [container],
+                "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}, *(volumes or [])],
+            },
+        }
+        created = self.kubectl("apply", "-f", "-", stdin=json.dumps(pod))
+        if not created.ok:
+            raise AssertionError(created.explain())
+
+    def wait_pod_done(self, namespace: str, name: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        phase = ""
+        while time.monotonic() < deadline:
+            got = self.kubectl("get", "pod", "-n", namespace, name, "-o", "jsonpath={.status.phase}")
+            phase = got.stdout.strip() if got.ok else ""
+            if phase in ("Succeeded", "Failed"):
+                return phase
+            time.sleep(1)
+        raise AssertionError(f"pod {namespace}/{name} still {phase or 'absent'} after {timeout:.0f}s")
+
+    def pods(self, namespace: str) -> list[dict[str, Any]]:
+        return list(self.get_json("pods", "-n", namespace)["items"])
+
+    def wait_all_ready(self, namespace: str, timeout: float, skip_jobs: bool = True) -> float:
+        """Seconds until every pod of ``namespace`` (but finished Job pods) is Running and Ready."""
+        start = time.monotonic()
+        deadline = start + timeout
+        last: list[str] = []
+        while time.monotonic() < deadline:
+            last = not_ready(self.pods(namespace), skip_jobs)
+            if not last:
+                return time.monotonic() - start
+            time.sleep(1)
+        raise AssertionError(f"pods not Ready in {namespace} after {timeout:.0f}s: {last}")
+
     def exists(self, *args: str) -> bool:
         result = self.kubectl("get", *args, "--ignore-not-found", "-o", "name")
         if not result.ok:
             raise AssertionError(result.explain())
         return bool(result.stdout.strip())
+
+
+def not_ready(pods: list[dict[str, Any]], skip_jobs: bool = True) -> list[str]:
+    """Pods that are not Running with every container Ready (as the kubelet reports), with why."""
+    out = []
+    for pod in pods:
+        owners = {o.get("kind") for o in pod["metadata"].get("ownerReferences") or []}
+        if skip_jobs and "Job" in owners:
+            continue
+        if pod["metadata"].get("deletionTimestamp"):
+            out.append(f"{pod['metadata']['name']}: terminating")
+            continue
+        status = pod.get("status") or {}
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions") or [])
+        if status.get("phase") != "Running" or not ready:
+            waiting = [
+                (c.get("state") or {}).get("waiting", {}).get("reason", "")
+                for c in status.get("containerStatuses") or []
+            ]
+            out.append(f"{pod['metadata']['name']}: {status.get('phase')} ready={ready} {waiting}")
+    return out
+
+
+def restarts(pods: list[dict[str, Any]]) -> dict[str, int]:
+    return {
+        f"{p['metadata']['name']}/{c['name']}": int(c.get("restartCount") or 0)
+        for p in pods
+        for c in (p.get("status") or {}).get("containerStatuses") or []
+    }
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -86,7 +229,13 @@ class Project:
         # Offline kwok cluster: the ingress controller release installs the stand-in chart
         # tests/charts/webstack-probe; cert-manager, monitoring, ClusterIssuers and the
         # ServiceMonitor are off (their charts are on the internet, and no container runs).
-        return pulumi_env(self.workdir, PASSPHRASE, self.cluster.kubeconfig, {LOCAL_CLUSTER_ENV: "1"})
+        # The real node runs the project's demo app in place of the stack file's public image.
+        return pulumi_env(
+            self.workdir,
+            PASSPHRASE,
+            self.cluster.kubeconfig,
+            {LOCAL_CLUSTER_ENV: "1", LOCAL_APP_IMAGE_ENV: DEMO_IMAGE},
+        )
 
     def pulumi(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> Result:
         return run(["pulumi", *args, "--non-interactive"], cwd=self.dir, env=self.env(), timeout=timeout)

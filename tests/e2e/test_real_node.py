@@ -1,0 +1,417 @@
+"""The dev stack on a real node: it serves traffic, survives updates and faults, and never loses its data.
+
+The bundled cluster (scripts/cluster.sh) runs the kwok control plane with one real node: containerd and
+runc start every container, kubelet runs the real probes, kube-proxy routes the Services, CoreDNS
+resolves their names. The app is the project's demo app (demo/), a real client of the database through
+the ``DATABASE_*`` settings WebApp hands it; PostgreSQL is the stack file's image name, served from
+Debian's postgresql-17 by the node's registry.
+
+The steps run in file order against one stack and share its state; each needs the one before it and
+fails at once, naming it, when that one failed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.e2e.cluster import (
+    DEMO_IMAGE,
+    DEMO_IMAGE_NEXT,
+    REGISTRY,
+    Cluster,
+    DeploymentWatcher,
+    Project,
+    not_ready,
+    restarts,
+)
+from tests.e2e.conftest import REPORT, Lifecycle
+from tests.workspace import ROOT, run
+
+pytestmark = pytest.mark.e2e
+
+NAMESPACE = "webstack-dev"  # Pulumi.dev.yaml
+CLIENT_NAMESPACE = "ingress"  # the namespace the app's NetworkPolicy admits (the ingress controller's)
+APP = "web"
+DB = "postgres"
+CLAIM = "postgres-data"
+BACKUP_CRONJOB = "postgres-backup"
+BACKUP_CLAIM = "postgres-backups"
+APP_URL = f"http://{APP}.{NAMESPACE}.svc.cluster.local"
+REPLICAS = 3
+ROWS = 25
+# A patch release of the database image: the same image under the next tag (the stack changes the tag).
+NEXT_DB_TAG = "17.7-alpine"
+# How long a fault may take to heal (measured here: well under half of it; see the report).
+RECOVERY_BOUND = 120.0
+
+PRIVILEGED_POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "psa-probe", "namespace": NAMESPACE},
+    "spec": {
+        "containers": [{"name": "c", "image": DEMO_IMAGE, "securityContext": {"privileged": True, "runAsUser": 0}}]
+    },
+}
+
+
+def _client(cluster: Cluster, name: str, *args: str, timeout: float = 240) -> dict[str, Any]:
+    """Run the demo image's bounded HTTP client in a pod of the ingress namespace; its JSON report."""
+    phase, log = cluster.run_pod(
+        CLIENT_NAMESPACE,
+        name,
+        ["/webstack-demo", "client", *args],
+        labels={"app.kubernetes.io/name": "e2e-client"},
+        timeout=timeout,
+    )
+    assert phase == "Succeeded", f"client pod {name} {phase}:\n{log}"
+    return dict(json.loads(log.strip().splitlines()[-1]))
+
+
+def _row_count(cluster: Cluster, name: str) -> int:
+    """The number of rows the app reads back through its own database settings."""
+    report = _client(cluster, name, "-url", f"{APP_URL}/rows", "-n", "1", "-keep-bodies")
+    assert report["ok"] == 1, f"GET /rows failed: {report}"
+    return int(report["bodies"][0]["count"])
+
+
+def _deployment(cluster: Cluster, name: str) -> dict[str, Any]:
+    return cluster.get_json("deployment", name, "-n", NAMESPACE)
+
+
+def _assert_rolled_out(cluster: Cluster, name: str, replicas: int) -> dict[str, Any]:
+    deploy = _deployment(cluster, name)
+    status = deploy.get("status") or {}
+    assert deploy["spec"]["replicas"] == replicas
+    assert status.get("readyReplicas", 0) == replicas, f"{name}: {status}"
+    assert status.get("updatedReplicas", 0) == replicas, f"{name}: {status}"
+    return deploy
+
+
+def _claim(cluster: Cluster, name: str = CLAIM) -> dict[str, Any]:
+    return cluster.get_json("pvc", name, "-n", NAMESPACE)
+
+
+def _changes(update: dict[str, Any]) -> dict[str, int]:
+    return {op: n for op, n in (update.get("resourceChanges") or {}).items() if n}
+
+
+def _up(dev: Project, label: str, *extra: str) -> None:
+    result = dev.up(*extra)
+    REPORT.time(label, result)
+    assert result.ok, result.explain()
+
+
+def test_1_dev_goes_up_and_every_pod_is_ready(dev: Project, cluster: Cluster, lifecycle: Lifecycle) -> None:
+    _up(dev, "1. pulumi up (dev, first deployment, real node)")
+    pods = cluster.pods(NAMESPACE)
+    assert pods, f"no pods in {NAMESPACE}"
+    assert not not_ready(pods), not_ready(pods)
+    assert set(restarts(pods).values()) == {0}, restarts(pods)
+    images = sorted({c["image"] for p in pods for c in p["spec"]["containers"]})
+    assert images == sorted([DEMO_IMAGE, "postgres:17.6-alpine"]), images
+    node = {p["spec"]["nodeName"] for p in pods}
+    assert node == {f"{cluster.name}-node"}, f"pods ran on {node}, not on the real node"
+
+    labels = cluster.get_json("namespace", NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    probe = cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=json.dumps(PRIVILEGED_POD))
+    assert not probe.ok, f"a privileged pod was admitted into {NAMESPACE}"
+    assert 'violates PodSecurity "restricted:latest"' in probe.output, probe.output
+    assert _claim(cluster)["status"]["phase"] == "Bound"
+
+    again = dev.up("--expect-no-changes")
+    REPORT.time("1b. pulumi up again (expect no changes)", again)
+    assert again.ok, again.explain()
+    changes = _changes(dev.last_update())
+    assert set(changes) <= {"same", "read"}, f"the second up changed something: {changes}"
+    REPORT.fact(
+        f"1. {len(pods)} pods Running and Ready on node {cluster.name}-node (kubelet's report), restarts "
+        f"{restarts(pods)}, images {images}; namespace enforces Pod Security restricted (privileged pod "
+        f"refused); second up: {changes}"
+    )
+    lifecycle.done("up")
+
+
+def test_2_the_app_answers_through_its_service(cluster: Cluster, lifecycle: Lifecycle) -> None:
+    lifecycle.require("up")
+    report = _client(cluster, "e2e-ready", "-url", f"{APP_URL}/ready", "-n", "20", "-interval", "100ms")
+    assert report["sent"] == 20, report
+    assert report["ok"] == 20, report
+    version = _client(cluster, "e2e-version", "-url", f"{APP_URL}/version", "-n", "1", "-keep-bodies")
+    assert version["bodies"][0]["version"] == "1.0.0", version
+    metrics = _client(cluster, "e2e-metrics", "-url", f"{APP_URL}/metrics", "-n", "1")
+    assert metrics["ok"] == 1, metrics
+    REPORT.fact(
+        f"2. from a pod in namespace {CLIENT_NAMESPACE}: {report['ok']}/{report['sent']} GET /ready answered 200 "
+        f"through Service {APP} (ready means the database answered); /version {version['bodies'][0]['version']}"
+    )
+    REPORT.fact(
+        "   NetworkPolicy is not enforced on this node (no enforcement could be built here: see README, "
+        "'The bundled cluster'); the policies are admitted by the API server only"
+    )
+    lifecycle.done("service")
+
+
+def test_3_the_app_writes_rows_and_reads_them_back(cluster: Cluster, lifecycle: Lifecycle) -> None:
+    lifecycle.require("service")
+    before = _row_count(cluster, "e2e-count-0")
+    wrote = _client(
+        cluster,
+        "e2e-write",
+        "-url",
+        f"{APP_URL}/rows",
+        "-method",
+        "POST",
+        "-body",
+        "row %d",
+        "-n",
+        str(ROWS),
+        "-keep-bodies",
+    )
+    assert wrote["ok"] == ROWS, wrote
+    ids = [b["id"] for b in wrote["bodies"]]
+    assert len(set(ids)) == ROWS
+    after = _row_count(cluster, "e2e-count-1")
+    assert after == before + ROWS, (before, after)
+    REPORT.fact(f"3. POST /rows x{ROWS} through the app's DATABASE_* settings; rows read back {before} -> {after}")
+    lifecycle.done("rows")
+
+
+def test_4_a_new_image_rolls_out_without_a_failed_request(dev: Project, cluster: Cluster, lifecycle: Lifecycle) -> None:
+    lifecycle.require("rows")
+    dev.config_set("webstack:appReplicas", str(REPLICAS))
+    _up(dev, f"4a. pulumi up (appReplicas {REPLICAS})")
+    _assert_rolled_out(cluster, APP, REPLICAS)
+
+    # The load runs in a pod while the rollout happens: bounded by count and time, it stops by itself
+    # once 200 answers in a row came from the new version.
+    load = [
+        "/webstack-demo", "client", "-url", f"{APP_URL}/version", "-n", "20000", "-interval", "20ms",
+        "-duration", "240s", "-stop-after-version", "1.0.1", "-stop-count", "200",
+    ]  # fmt: skip
+    cluster.start_pod(CLIENT_NAMESPACE, "e2e-load", load, labels={"app.kubernetes.io/name": "e2e-client"})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            phase = cluster.kubectl("get", "pod", "-n", CLIENT_NAMESPACE, "e2e-load", "-o", "jsonpath={.status.phase}")
+            if phase.stdout.strip() == "Running":
+                break
+            time.sleep(0.5)
+        time.sleep(2)  # some answers from the old version first
+        dev.config_set("webstack:appImage", DEMO_IMAGE_NEXT)
+        with DeploymentWatcher(cluster, NAMESPACE, APP) as watcher:
+            rolled = dev.up()
+        REPORT.time("4b. pulumi up (new app image, under load, watched)", rolled)
+        assert rolled.ok, rolled.explain()
+        phase = cluster.wait_pod_done(CLIENT_NAMESPACE, "e2e-load", 300)
+        log = cluster.kubectl("logs", "-n", CLIENT_NAMESPACE, "e2e-load").stdout
+    finally:
+        cluster.kubectl("delete", "pod", "-n", CLIENT_NAMESPACE, "e2e-load", "--wait=false", "--ignore-not-found")
+    assert phase == "Succeeded", log
+    report = json.loads(log.strip().splitlines()[-1])
+    watch = watcher.report(desired=REPLICAS)
+    assert not watcher.errors, watcher.errors
+    after = _assert_rolled_out(cluster, APP, REPLICAS)
+    assert after["spec"]["template"]["spec"]["containers"][0]["image"] == DEMO_IMAGE_NEXT
+    REPORT.fact(
+        f"4. rolling update under load: {report['sent']} requests, {report['ok']} ok, {report['failed']} failed "
+        f"{report['errors'] or ''} in {report['seconds']:.1f}s; versions answered {report['versions']}; "
+        f"{watch.describe()}"
+    )
+    assert set(report["versions"]) == {"1.0.0", "1.0.1"}, f"the load did not span the rollout: {report}"
+    assert report["failed"] == 0, f"requests failed during the rollout: {report}"
+    assert watch.minimum >= REPLICAS, f"ready replicas dropped below {REPLICAS}: {watch.describe()}"
+    lifecycle.done("rolling")
+
+
+def test_5_database_changes_keep_the_rows_and_the_claim(dev: Project, cluster: Cluster, lifecycle: Lifecycle) -> None:
+    lifecycle.require("rolling")
+    rows = _row_count(cluster, "e2e-count-2")
+    claim = _claim(cluster)
+    # The same image under the patch tag the stack moves to, in the node's registry.
+    copied = run(
+        ["skopeo", "copy", "--quiet", "--insecure-policy", "--src-tls-verify=false", "--dest-tls-verify=false",
+         f"docker://{REGISTRY}/library/postgres:17.6-alpine", f"docker://{REGISTRY}/library/postgres:{NEXT_DB_TAG}"],
+        timeout=120,
+    )  # fmt: skip
+    assert copied.ok, copied.explain()
+    dev.config_set("webstack:dbStorageSize", "2Gi")
+    dev.config_set("webstack:dbImage", f"postgres:{NEXT_DB_TAG}")
+    dev.config_set("webstack:dbCpuLimit", "750m")
+    dev.config_set("webstack:dbMemoryLimit", "768Mi")
+    _up(dev, "5. pulumi up (db size 2Gi, image patch tag, limits)")
+    changes = _changes(dev.last_update())
+    assert not {"replace", "create-replacement", "delete-replaced", "delete", "create"} & set(changes), changes
+    after = _claim(cluster)
+    assert after["metadata"]["uid"] == claim["metadata"]["uid"], "the data volume's claim was replaced"
+    assert after["spec"]["volumeName"] == claim["spec"]["volumeName"]
+    db = _assert_rolled_out(cluster, DB, 1)
+    assert db["spec"]["template"]["spec"]["containers"][0]["image"] == f"postgres:{NEXT_DB_TAG}"
+    cluster.wait_all_ready(NAMESPACE, RECOVERY_BOUND)
+    assert _row_count(cluster, "e2e-count-3") == rows
+    REPORT.fact(
+        f"5. database resources, image tag 17.6-alpine -> {NEXT_DB_TAG}, volume 1Gi -> 2Gi: rows {rows} -> "
+        f"{rows}, claim UID {claim['metadata']['uid']} kept; update changes {changes}"
+    )
+    lifecycle.done("data")
+
+
+PodParts = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]
+
+
+def _backup_pod_spec(cluster: Cluster) -> PodParts:
+    """The backup CronJob's env, volumes, mounts and labels: a restore pod reaches the server as it does."""
+    cron = cluster.get_json("cronjob", BACKUP_CRONJOB, "-n", NAMESPACE)
+    template = cron["spec"]["jobTemplate"]["spec"]["template"]
+    container = template["spec"]["containers"][0]
+    volumes = [v for v in template["spec"]["volumes"] if v["name"] != "tmp"]
+    mounts = [m for m in container["volumeMounts"] if m["name"] != "tmp"]
+    return container["env"], volumes, mounts, template["metadata"]["labels"]
+
+
+RESTORE_SCRIPT = r"""set -eu
+PGPASSWORD="$(cat "$PGPASSWORD_FILE")"; export PGPASSWORD
+dump="$(ls -1t "$BACKUP_DIR"/*.dump | head -1)"
+echo "dump=$dump"
+echo "bytes=$(stat -c %s "$dump")"
+echo "entries=$(pg_restore --list "$dump" | grep -c 'TABLE DATA')"
+psql -v ON_ERROR_STOP=1 -qc 'DROP DATABASE IF EXISTS restore_check' -d postgres
+psql -v ON_ERROR_STOP=1 -qc 'CREATE DATABASE restore_check' -d postgres
+pg_restore --no-owner --no-privileges --exit-on-error -d restore_check "$dump"
+echo "restored=$(psql -tAc 'SELECT count(*) FROM webstack_demo_rows' -d restore_check)"
+echo "live=$(psql -tAc 'SELECT count(*) FROM webstack_demo_rows')"
+sum="SELECT md5(string_agg(id || ':' || body, ',' ORDER BY id)) FROM webstack_demo_rows"
+echo "restored_sum=$(psql -tAc "$sum" -d restore_check)"
+echo "live_sum=$(psql -tAc "$sum")"
+psql -v ON_ERROR_STOP=1 -qc 'DROP DATABASE restore_check' -d postgres
+"""
+
+
+def test_6_backup_job_writes_a_dump_that_restores(dev: Project, cluster: Cluster, lifecycle: Lifecycle) -> None:
+    lifecycle.require("data")
+    dev.config_set("webstack:dbBackupEnabled", "true")
+    dev.config_set("webstack:dbBackupStorageSize", "1Gi")
+    _up(dev, "6a. pulumi up (backups on)")
+    rows = _row_count(cluster, "e2e-count-4")
+    made = cluster.kubectl("create", "job", "-n", NAMESPACE, f"--from=cronjob/{BACKUP_CRONJOB}", "e2e-backup")
+    assert made.ok, made.explain()
+    waited = cluster.kubectl(
+        "wait", "-n", NAMESPACE, "--for=condition=complete", "job/e2e-backup", "--timeout=240s", timeout=260
+    )
+    job_log = cluster.kubectl("logs", "-n", NAMESPACE, "job/e2e-backup").output
+    assert waited.ok, f"{waited.explain()}\n{job_log}"
+
+    env, volumes, mounts, labels = _backup_pod_spec(cluster)
+    phase, log = cluster.run_pod(
+        NAMESPACE, "e2e-restore", ["/bin/sh", "-c", RESTORE_SCRIPT], image="postgres:17.6-alpine",
+        labels=labels, env=env, volumes=volumes, mounts=mounts,
+    )  # fmt: skip
+    assert phase == "Succeeded", log
+    facts = dict(line.split("=", 1) for line in log.strip().splitlines() if "=" in line)
+    assert int(facts["bytes"]) > 0, log
+    assert int(facts["entries"]) >= 1, log
+    assert int(facts["restored"]) == int(facts["live"]) == rows, log
+    assert facts["restored_sum"] == facts["live_sum"], f"restored rows differ from the live ones:\n{log}"
+    REPORT.fact(
+        f"6. backup job: {job_log.strip().splitlines()[-1]}; dump {facts['dump']} ({facts['bytes']} bytes); "
+        f"pg_restore --list: {facts['entries']} TABLE DATA entries; restored into an empty database: "
+        f"{facts['restored']} rows, checksum equal to the live table's ({facts['live']} rows)"
+    )
+    lifecycle.done("backup")
+
+
+def test_7_destroy_then_up_adopts_the_data_and_the_app_logs_in(
+    dev: Project, cluster: Cluster, lifecycle: Lifecycle
+) -> None:
+    lifecycle.require("data")
+    rows = _row_count(cluster, "e2e-count-5")
+    claim = _claim(cluster)
+    destroyed = dev.pulumi("destroy", "--yes", "--stack", dev.stack)
+    REPORT.time("7a. pulumi destroy", destroyed)
+    assert destroyed.ok, destroyed.explain()
+    assert not cluster.exists("deployment", APP, "-n", NAMESPACE)
+    kept = _claim(cluster)
+    assert kept["metadata"]["uid"] == claim["metadata"]["uid"]
+    _up(dev, "7b. pulumi up after destroy (adopts the retained volume)")
+    adopted = _claim(cluster)
+    assert adopted["metadata"]["uid"] == claim["metadata"]["uid"], "a new, empty volume replaced the retained one"
+    cluster.wait_all_ready(NAMESPACE, RECOVERY_BOUND)
+    assert _row_count(cluster, "e2e-count-6") == rows
+    REPORT.fact(
+        f"7. destroy then up: claim UID {claim['metadata']['uid']} adopted, the app logged in with its credentials "
+        f"and read the same {rows} rows"
+    )
+    lifecycle.done("adopt")
+
+
+def _timed_recovery(cluster: Cluster, what: str) -> float:
+    seconds = cluster.wait_all_ready(NAMESPACE, RECOVERY_BOUND)
+    REPORT.fact(f"8. {what}: every pod Ready again after {seconds:.1f}s (bound {RECOVERY_BOUND:.0f}s)")
+    return seconds
+
+
+def _ctr_bin() -> str:
+    result = run([str(ROOT / "scripts" / "toolchain.sh"), "bin-path", "node"], timeout=60)
+    assert result.ok, result.explain()
+    return result.stdout.strip() + "/ctr"
+
+
+def test_8_faults_heal_and_the_rows_stay(cluster: Cluster, lifecycle: Lifecycle) -> None:
+    lifecycle.require("adopt")
+    rows = _row_count(cluster, "e2e-count-7")
+    db_pod = next(p for p in cluster.pods(NAMESPACE) if p["metadata"]["name"].startswith(f"{DB}-"))
+    container_id = next(c for c in db_pod["status"]["containerStatuses"] if c["name"] == "postgres")["containerID"]
+    killed = cluster.ctr(_ctr_bin(), "task", "kill", "--signal", "SIGKILL", container_id.split("://", 1)[1])
+    assert killed.ok, killed.explain()
+    time.sleep(3)
+    _timed_recovery(cluster, "PostgreSQL container killed (SIGKILL)")
+    restarted = restarts(cluster.pods(NAMESPACE))
+    assert restarted[f"{db_pod['metadata']['name']}/postgres"] >= 1, restarted
+
+    names = [p["metadata"]["name"] for p in cluster.pods(NAMESPACE)]
+    app_pod = next(name for name in names if name.startswith(f"{APP}-"))
+    deleted = cluster.kubectl("delete", "pod", "-n", NAMESPACE, app_pod, "--wait=false")
+    assert deleted.ok, deleted.explain()
+    time.sleep(2)
+    _timed_recovery(cluster, f"app pod {app_pod} deleted")
+
+    for component in ("containerd", "kubelet"):
+        restart = run([str(ROOT / "scripts" / "cluster.sh"), "restart", component], env=cluster.env(), timeout=300)
+        assert restart.ok, restart.explain()
+        time.sleep(2)
+        _timed_recovery(cluster, f"{component} restarted")
+    assert _row_count(cluster, "e2e-count-8") == rows
+    REPORT.fact(f"8. after the faults the app reads the same {rows} rows")
+    lifecycle.done("faults")
+
+
+def test_9_port_forward_reaches_the_app(cluster: Cluster, lifecycle: Lifecycle) -> None:
+    """The path scripts/deploy.sh prints for people: kubectl port-forward to the Service, then HTTP."""
+    lifecycle.require("up")
+    env = {"KUBECONFIG": str(cluster.kubeconfig), "PATH": "/usr/bin:/bin"}
+    forward = subprocess.Popen(
+        [cluster.kubectl_bin, "-n", NAMESPACE, "port-forward", f"service/{APP}", ":80", "--address=127.0.0.1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert forward.stdout is not None
+        line = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 8080"
+        assert "Forwarding from 127.0.0.1:" in line, line
+        port = int(line.split("127.0.0.1:")[1].split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as response:
+            assert response.status == 200
+            body = json.load(response)
+        assert body == {"status": "ready"}, body
+        REPORT.fact(f"9. kubectl port-forward service/{APP} -> 127.0.0.1:{port}: GET /ready {body}")
+    finally:
+        forward.terminate()
+        try:
+            forward.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            forward.kill()
