@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.workspace import ROOT, Result, base_env, copy_project, pulumi_env, run
-from webstack.config.runtime import LOCAL_APP_IMAGE_ENV, LOCAL_CLUSTER_ENV
+from webstack.config.runtime import DEMO_APP, LOCAL_CLUSTER_ENV
 
 PASSPHRASE = "webstack-e2e-tests-only"
 COMMAND_TIMEOUT = 420  # seconds for one pulumi command; a healthy one takes well under a minute here
@@ -229,13 +229,13 @@ class Project:
         # Offline kwok cluster: the ingress controller release installs the stand-in chart
         # tests/charts/webstack-probe; cert-manager, monitoring, ClusterIssuers and the
         # ServiceMonitor are off (their charts are on the internet, and no container runs).
-        # The real node runs the project's demo app in place of the stack file's public image.
-        return pulumi_env(
-            self.workdir,
-            PASSPHRASE,
-            self.cluster.kubeconfig,
-            {LOCAL_CLUSTER_ENV: "1", LOCAL_APP_IMAGE_ENV: DEMO_IMAGE},
-        )
+        return pulumi_env(self.workdir, PASSPHRASE, self.cluster.kubeconfig, {LOCAL_CLUSTER_ENV: "1"})
+
+    def use_demo_app(self, image: str = DEMO_IMAGE) -> None:
+        """The project's demo app in place of the stack file's public image, as stack config (so that a
+        later ``appImage`` change rolls it; scripts/deploy.sh does the same through the environment)."""
+        for key, value in {"appImage": image, **DEMO_APP}.items():
+            self.config_set(f"webstack:{key}", str(value))
 
     def pulumi(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> Result:
         return run(["pulumi", *args, "--non-interactive"], cwd=self.dir, env=self.env(), timeout=timeout)

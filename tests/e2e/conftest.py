@@ -105,6 +105,7 @@ def dev(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A copy of the project with the ``dev`` stack initialised on a file backend in the copy's temp dir."""
     project = Project(workdir=tmp_path_factory.mktemp("e2e-dev"), stack="dev", cluster=cluster)
     project.ok("stack", "init", "dev")
+    project.use_demo_app()
     return project
 
 

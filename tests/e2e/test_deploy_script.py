@@ -1,4 +1,6 @@
-"""The README's main command, ``scripts/deploy.sh``, end to end on the bundled local cluster.
+"""The README's main command, ``scripts/deploy.sh``, end to end on the bundled local cluster and its real node.
+
+It runs before the lifecycle module's session cluster starts (file order): one real node per machine.
 
 Run from a copy of the project (``pulumi stack select --create`` writes the stack's
 ``encryptionsalt`` into ``Pulumi.dev.yaml``) with its own ``WEBSTACK_STATE_DIR`` and cluster name,
@@ -9,7 +11,11 @@ put every object back onto the new, empty cluster.
 
 from __future__ import annotations
 
+import json
 import secrets
+import shlex
+import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,6 +34,31 @@ def _deploy(project: Path, env: dict[str, str], *args: str) -> Result:
     return run([str(project / "scripts" / "deploy.sh"), *args], cwd=project, env=env, timeout=DEPLOY_TIMEOUT)
 
 
+def _follow_printed_command(stdout: str) -> dict[str, object]:
+    """Run the ``kubectl port-forward`` deploy.sh printed (on a free local port) and GET /ready through it."""
+    line = next((x for x in stdout.splitlines() if " port-forward " in x), None)
+    assert line is not None, f"deploy.sh printed no command that reaches the app:\n{stdout[-2000:]}"
+    argv = [a for a in shlex.split(line) if a != "&"]
+    assert "8080:80" in argv, argv
+    argv[argv.index("8080:80")] = ":80"  # 8080 may be taken on this machine; any free port
+    forward = subprocess.Popen(
+        [*argv, "--address=127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert forward.stdout is not None
+        first = forward.stdout.readline()
+        assert "Forwarding from 127.0.0.1:" in first, first
+        port = int(first.split("127.0.0.1:")[1].split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as response:
+            return dict(json.load(response))
+    finally:
+        forward.terminate()
+        try:
+            forward.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            forward.kill()
+
+
 def test_deploy_script_deploys_dev_onto_the_local_cluster_and_again_after_down(
     kubectl_bin: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -43,6 +74,9 @@ def test_deploy_script_deploys_dev_onto_the_local_cluster_and_again_after_down(
         assert "https://webstack-dev.example.test/" in first.stdout, f"no url in the stack outputs: {first.explain()}"
         for name in ("web", "postgres"):
             assert cluster.exists("deployment", name, "-n", NAMESPACE), f"deploy.sh did not deploy {name}"
+        cluster.wait_all_ready(NAMESPACE, 180)
+        answer = _follow_printed_command(first.stdout)
+        REPORT.fact(f"deploy.sh: the printed port-forward reached the app: GET /ready {answer}")
 
         down = _deploy(project, env, "--down")
         REPORT.time("deploy.sh --down", down)
