@@ -239,22 +239,8 @@ status:
 EOF
   done
   [[ "$NODE_MODE" == real ]] && return 0
-  cat <<'EOF'
----
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: standard
-  annotations:
-    storageclass.kubernetes.io/is-default-class: "true"
-provisioner: kubernetes.io/host-path
-reclaimPolicy: Delete
-volumeBindingMode: Immediate
-# The API server refuses to grow a PVC of a class without this. The hostPath plugin cannot expand a
-# volume, so a grown claim keeps its old status.capacity ("waiting for an external controller"); on
-# this fake cluster that is enough to deploy a larger dbStorageSize in place.
-allowVolumeExpansion: true
-EOF
+  echo "---"
+  default_storage_class kubernetes.io/host-path Immediate Delete
 }
 
 nodes_ready() {

@@ -69,6 +69,13 @@ node_preflight() {
   WEBSTACK_CLUSTER_NAME=${owner% *} WEBSTACK_STATE_DIR=${owner#* } scripts/cluster.sh down"
     fi
   fi
+  # Ports, before anything changes on the machine (ours are free again after down).
+  if ! pid_alive registry && ! port_free 127.0.0.1 "$REGISTRY_PORT"; then
+    die "port $REGISTRY_PORT on 127.0.0.1 is in use: stop what listens there, or set WEBSTACK_REGISTRY_PORT"
+  fi
+  if ! pid_alive kubelet && ip -4 addr show 2>/dev/null | grep -q "inet $NODE_IP/" && ! port_free "$NODE_IP" "$KUBELET_PORT"; then
+    die "port $KUBELET_PORT on $NODE_IP is in use: stop what listens there, or set WEBSTACK_KUBELET_PORT"
+  fi
   # A route of someone else's in our range would take our traffic (or we theirs).
   if ip -4 route show | grep -v "^blackhole $NODE_UMBRELLA\b" | grep -v "dev \($VETH\|$VETH_PEER\|$BRIDGE\) " |
     awk '{print $1}' | grep -q "^$NODE_SUBNET\."; then
@@ -440,26 +447,31 @@ sys.exit(0 if struct.unpack(">H", reply[6:8])[0] >= 1 else 1)
 PY
 }
 
-# Storage: kubelet applies fsGroup to local volumes (not to hostPath ones), which the database's non-root UID
-# needs; so the default class is a local one, with volumes made ahead of time on this machine.
-node_storage() {
-  local i
-  mkdir -p "$NODE_DIR/volumes"
-  {
-    cat <<EOF
+# default_storage_class PROVISIONER BINDING RECLAIM: the default class "standard". Either kind of volume
+# here cannot grow, but the API server refuses to grow a claim of a class without allowVolumeExpansion; with
+# it a grown claim is accepted and keeps its capacity, enough to deploy a larger dbStorageSize in place.
+default_storage_class() {
+  cat <<EOF
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
   name: standard
   annotations:
     storageclass.kubernetes.io/is-default-class: "true"
-provisioner: kubernetes.io/no-provisioner
-volumeBindingMode: WaitForFirstConsumer
-reclaimPolicy: Retain
-# A grown claim is accepted and keeps its capacity (a local volume cannot grow): enough to deploy a larger
-# dbStorageSize in place here.
+provisioner: $1
+volumeBindingMode: $2
+reclaimPolicy: $3
 allowVolumeExpansion: true
 EOF
+}
+
+# Storage: kubelet applies fsGroup to local volumes (not to hostPath ones), which the database's non-root UID
+# needs; so the default class is a local one, with volumes made ahead of time on this machine.
+node_storage() {
+  local i
+  mkdir -p "$NODE_DIR/volumes"
+  {
+    default_storage_class kubernetes.io/no-provisioner WaitForFirstConsumer Retain
     for ((i = 0; i < ${WEBSTACK_NODE_VOLUMES:-8}; i++)); do
       mkdir -p "$NODE_DIR/volumes/pv$i"
       cat <<EOF
@@ -487,7 +499,6 @@ EOF
 }
 
 node_up() {
-  local t=$SECONDS
   node_paths
   node_preflight
   node_ensure_debs

@@ -86,20 +86,10 @@ class Cluster:
         return run([ctr_bin, "--address", str(sock), "-n", "k8s.io", *args], env=base_env(), timeout=KUBECTL_TIMEOUT)
 
     def run_pod(
-        self,
-        namespace: str,
-        name: str,
-        command: list[str],
-        *,
-        image: str = DEMO_IMAGE,
-        labels: dict[str, str] | None = None,
-        env: list[dict[str, Any]] | None = None,
-        volumes: list[dict[str, Any]] | None = None,
-        mounts: list[dict[str, Any]] | None = None,
-        timeout: float = 240,
+        self, namespace: str, name: str, command: list[str], *, timeout: float = 240, **pod: Any
     ) -> tuple[str, str]:
         """Run a one-shot pod to its end; return its phase and its log. The pod is deleted afterwards."""
-        self.start_pod(namespace, name, command, image=image, labels=labels, env=env, volumes=volumes, mounts=mounts)
+        self.start_pod(namespace, name, command, **pod)
         try:
             phase = self.wait_pod_done(namespace, name, timeout)
             logs = self.kubectl("logs", "-n", namespace, name)
@@ -107,7 +97,7 @@ class Cluster:
         finally:
             self.kubectl("delete", "pod", "-n", namespace, name, "--wait=false", "--ignore-not-found")
 
-    def start_pod(
+    def start_pod(  # the pod's parts: see run_pod
         self,
         namespace: str,
         name: str,
@@ -208,6 +198,26 @@ def restarts(pods: list[dict[str, Any]]) -> dict[str, int]:
         for p in pods
         for c in (p.get("status") or {}).get("containerStatuses") or []
     }
+
+
+def get_through_port_forward(argv: list[str], path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``kubectl port-forward`` (``argv``, its local port left to the system), GET ``path`` through it."""
+    forward = subprocess.Popen(
+        [*argv, "--address=127.0.0.1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert forward.stdout is not None
+        first = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 8080"
+        assert "Forwarding from 127.0.0.1:" in first, first
+        port = int(first.split("127.0.0.1:")[1].split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return dict(json.load(response))
+    finally:
+        forward.terminate()
+        try:
+            forward.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            forward.kill()
 
 
 # -- the project ----------------------------------------------------------------------------------

@@ -11,16 +11,13 @@ put every object back onto the new, empty cluster.
 
 from __future__ import annotations
 
-import json
 import secrets
 import shlex
-import subprocess
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.cluster import Cluster
+from tests.e2e.cluster import Cluster, get_through_port_forward
 from tests.e2e.conftest import REPORT
 from tests.workspace import ROOT, Result, base_env, copy_project, run
 
@@ -41,22 +38,7 @@ def _follow_printed_command(stdout: str) -> dict[str, object]:
     argv = [a for a in shlex.split(line) if a != "&"]
     assert "8080:80" in argv, argv
     argv[argv.index("8080:80")] = ":80"  # 8080 may be taken on this machine; any free port
-    forward = subprocess.Popen(
-        [*argv, "--address=127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        assert forward.stdout is not None
-        first = forward.stdout.readline()
-        assert "Forwarding from 127.0.0.1:" in first, first
-        port = int(first.split("127.0.0.1:")[1].split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as response:
-            return dict(json.load(response))
-    finally:
-        forward.terminate()
-        try:
-            forward.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            forward.kill()
+    return get_through_port_forward(argv, "/ready")
 
 
 def test_deploy_script_deploys_dev_onto_the_local_cluster_and_again_after_down(

@@ -13,9 +13,7 @@ fails at once, naming it, when that one failed.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
-import urllib.request
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ from tests.e2e.cluster import (
     Cluster,
     DeploymentWatcher,
     Project,
+    get_through_port_forward,
     not_ready,
     restarts,
 )
@@ -136,6 +135,19 @@ def test_1_dev_goes_up_and_every_pod_is_ready(dev: Project, cluster: Cluster, li
         f"refused); second up: {changes}"
     )
     lifecycle.done("up")
+
+
+def test_1c_a_second_cluster_is_refused_while_the_node_runs(cluster: Cluster, lifecycle: Lifecycle) -> None:
+    lifecycle.require("up")
+    env = cluster.env()
+    env.update({"WEBSTACK_CLUSTER_NAME": "e2e-second", "WEBSTACK_STATE_DIR": str(cluster.state_dir.parent / "second")})
+    second = run([str(ROOT / "scripts" / "cluster.sh"), "up"], env=env, timeout=120)
+    assert not second.ok
+    assert f"a real node of another cluster is on this machine ('{cluster.name}'" in second.stderr, second.explain()
+    assert f"WEBSTACK_CLUSTER_NAME={cluster.name} WEBSTACK_STATE_DIR={cluster.state_dir} scripts/cluster.sh down" in (
+        second.stderr
+    ), second.explain()
+    assert not not_ready(cluster.pods(NAMESPACE)), "the refused second cluster disturbed the running one"
 
 
 def test_2_the_app_answers_through_its_service(cluster: Cluster, lifecycle: Lifecycle) -> None:
@@ -395,23 +407,7 @@ def test_9_port_forward_reaches_the_app(cluster: Cluster, lifecycle: Lifecycle) 
     """The path scripts/deploy.sh prints for people: kubectl port-forward to the Service, then HTTP."""
     lifecycle.require("up")
     env = {"KUBECONFIG": str(cluster.kubeconfig), "PATH": "/usr/bin:/bin"}
-    forward = subprocess.Popen(
-        [cluster.kubectl_bin, "-n", NAMESPACE, "port-forward", f"service/{APP}", ":80", "--address=127.0.0.1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        assert forward.stdout is not None
-        line = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 8080"
-        assert "Forwarding from 127.0.0.1:" in line, line
-        port = int(line.split("127.0.0.1:")[1].split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as response:
-            assert response.status == 200
-            body = json.load(response)
-        assert body == {"status": "ready"}, body
-        REPORT.fact(f"9. kubectl port-forward service/{APP} -> 127.0.0.1:{port}: GET /ready {body}")
-    finally:
-        forward.terminate()
-        try:
-            forward.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            forward.kill()
+    argv = [cluster.kubectl_bin, "-n", NAMESPACE, "port-forward", f"service/{APP}", ":80"]
+    body = get_through_port_forward(argv, "/ready", env)
+    assert body == {"status": "ready"}, body
+    REPORT.fact(f"9. kubectl port-forward service/{APP} to a local port: GET /ready {body}")
