@@ -6,8 +6,9 @@ resolves their names. The app is the project's demo app (demo/), a real client o
 the ``DATABASE_*`` settings WebApp hands it; PostgreSQL is the stack file's image name, served from
 Debian's postgresql-17 by the node's registry.
 
-The steps run in file order against one stack and share its state; each needs the one before it and
-fails at once, naming it, when that one failed.
+The steps run in file order against one stack and share its state; each needs the one it builds on and
+fails at once, naming it, when that one failed. The faults (8) and the port-forward (9) run before the
+destroy (7), so that a failure of one never hides the others.
 """
 
 from __future__ import annotations
@@ -338,30 +339,6 @@ def test_6_backup_job_writes_a_dump_that_restores(dev: Project, cluster: Cluster
     lifecycle.done("backup")
 
 
-def test_7_destroy_then_up_adopts_the_data_and_the_app_logs_in(
-    dev: Project, cluster: Cluster, lifecycle: Lifecycle
-) -> None:
-    lifecycle.require("data")
-    rows = _row_count(cluster, "e2e-count-5")
-    claim = _claim(cluster)
-    destroyed = dev.pulumi("destroy", "--yes", "--stack", dev.stack)
-    REPORT.time("7a. pulumi destroy", destroyed)
-    assert destroyed.ok, destroyed.explain()
-    assert not cluster.exists("deployment", APP, "-n", NAMESPACE)
-    kept = _claim(cluster)
-    assert kept["metadata"]["uid"] == claim["metadata"]["uid"]
-    _up(dev, "7b. pulumi up after destroy (adopts the retained volume)")
-    adopted = _claim(cluster)
-    assert adopted["metadata"]["uid"] == claim["metadata"]["uid"], "a new, empty volume replaced the retained one"
-    cluster.wait_all_ready(NAMESPACE, RECOVERY_BOUND)
-    assert _row_count(cluster, "e2e-count-6") == rows
-    REPORT.fact(
-        f"7. destroy then up: claim UID {claim['metadata']['uid']} adopted, the app logged in with its credentials "
-        f"and read the same {rows} rows"
-    )
-    lifecycle.done("adopt")
-
-
 def _timed_recovery(cluster: Cluster, what: str) -> float:
     seconds = cluster.wait_all_ready(NAMESPACE, RECOVERY_BOUND)
     REPORT.fact(f"8. {what}: every pod Ready again after {seconds:.1f}s (bound {RECOVERY_BOUND:.0f}s)")
@@ -375,7 +352,7 @@ def _ctr_bin() -> str:
 
 
 def test_8_faults_heal_and_the_rows_stay(cluster: Cluster, lifecycle: Lifecycle) -> None:
-    lifecycle.require("adopt")
+    lifecycle.require("data")
     rows = _row_count(cluster, "e2e-count-7")
     db_pod = next(p for p in cluster.pods(NAMESPACE) if p["metadata"]["name"].startswith(f"{DB}-"))
     container_id = next(c for c in db_pod["status"]["containerStatuses"] if c["name"] == "postgres")["containerID"]
@@ -411,3 +388,27 @@ def test_9_port_forward_reaches_the_app(cluster: Cluster, lifecycle: Lifecycle) 
     body = get_through_port_forward(argv, "/ready", env)
     assert body == {"status": "ready"}, body
     REPORT.fact(f"9. kubectl port-forward service/{APP} to a local port: GET /ready {body}")
+
+
+def test_7_destroy_then_up_adopts_the_data_and_the_app_logs_in(
+    dev: Project, cluster: Cluster, lifecycle: Lifecycle
+) -> None:
+    lifecycle.require("data")
+    rows = _row_count(cluster, "e2e-count-5")
+    claim = _claim(cluster)
+    destroyed = dev.pulumi("destroy", "--yes", "--stack", dev.stack)
+    REPORT.time("7a. pulumi destroy", destroyed)
+    assert destroyed.ok, destroyed.explain()
+    assert not cluster.exists("deployment", APP, "-n", NAMESPACE)
+    kept = _claim(cluster)
+    assert kept["metadata"]["uid"] == claim["metadata"]["uid"]
+    _up(dev, "7b. pulumi up after destroy (adopts the retained volume)")
+    adopted = _claim(cluster)
+    assert adopted["metadata"]["uid"] == claim["metadata"]["uid"], "a new, empty volume replaced the retained one"
+    cluster.wait_all_ready(NAMESPACE, RECOVERY_BOUND)
+    assert _row_count(cluster, "e2e-count-6") == rows
+    REPORT.fact(
+        f"7. destroy then up: claim UID {claim['metadata']['uid']} adopted, the app logged in with its credentials "
+        f"and read the same {rows} rows"
+    )
+    lifecycle.done("adopt")
