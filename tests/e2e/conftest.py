@@ -1,6 +1,8 @@
 """Fixtures of the e2e tier: one fresh kwok cluster per test session, torn down at the end.
 
-Needs the ``pulumi`` and ``cluster`` toolchain groups (``scripts/toolchain.sh build pulumi cluster``
+``WEBSTACK_E2E_KEEP_CLUSTER=1`` keeps the cluster for a look afterwards (it prints how to remove it).
+
+Needs the ``pulumi``, ``cluster`` and ``node`` toolchain groups (``scripts/toolchain.sh build pulumi cluster``
 and ``eval "$(scripts/toolchain.sh env)"``; ``scripts/test.sh`` does both). A missing tool fails the
 tests with that instruction: it never skips them.
 """
@@ -94,6 +96,11 @@ def cluster(kubectl_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         REPORT.fact(f"cluster: {made.name}, state in {made.state_dir}")
         yield made
     finally:
+        if os.environ.get("WEBSTACK_E2E_KEEP_CLUSTER") == "1":
+            print(
+                f"kept: WEBSTACK_CLUSTER_NAME={made.name} WEBSTACK_STATE_DIR={made.state_dir} scripts/cluster.sh down"
+            )
+            return
         down = made.script("down")
         REPORT.time("cluster down", down)
         if not down.ok:
