@@ -97,14 +97,13 @@ def cluster(kubectl_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield made
     finally:
         if os.environ.get("WEBSTACK_E2E_KEEP_CLUSTER") == "1":
-            print(
-                f"kept: WEBSTACK_CLUSTER_NAME={made.name} WEBSTACK_STATE_DIR={made.state_dir} scripts/cluster.sh down"
-            )
-            return
-        down = made.script("down")
-        REPORT.time("cluster down", down)
-        if not down.ok:
-            print(f"scripts/cluster.sh down failed:\n{down.explain()}")
+            keep = f"WEBSTACK_CLUSTER_NAME={made.name} WEBSTACK_STATE_DIR={made.state_dir} scripts/cluster.sh down"
+            print(f"kept the cluster; remove it with: {keep}")
+        else:
+            down = made.script("down")
+            REPORT.time("cluster down", down)
+            if not down.ok:
+                print(f"scripts/cluster.sh down failed:\n{down.explain()}")
 
 
 @pytest.fixture(scope="module")
