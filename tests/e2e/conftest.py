@@ -89,7 +89,7 @@ def cluster(kubectl_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         kubectl_bin=kubectl_bin,
     )
     up = made.script("up")
-    REPORT.time("cluster up (kwok, 3 fake nodes, StorageClass standard)", up)
+    REPORT.time("cluster up (kwok control plane and a real node)", up)
     try:
         if not up.ok:
             pytest.fail(f"scripts/cluster.sh up failed:\n{up.explain()}", pytrace=False)

@@ -378,6 +378,8 @@ def test_8_faults_heal_and_the_rows_stay(cluster: Cluster, lifecycle: Lifecycle)
         assert restart.ok, restart.explain()
         time.sleep(2)
         _timed_recovery(cluster, f"{component} restarted")
+        # The restarted runtime starts new containers: a client pod runs and reads the rows.
+        assert _row_count(cluster, f"e2e-after-{component}") == rows
     assert _row_count(cluster, "e2e-count-8") == rows
     REPORT.fact(f"8. after the faults the app reads the same {rows} rows")
     lifecycle.done("faults")
