@@ -13,6 +13,8 @@
 #   down        delete the cluster, its node and everything they made (idempotent)
 #   status      print component and node status; exit 0 if the API answers, 3 if not
 #   kubeconfig  print the kubeconfig path (exit 1 if the cluster does not exist)
+#   prepare     install the Debian packages the real node needs and build its images (up does both
+#               too; this lets a test run or CI do the long part first, with its own progress)
 #   restart C   restart the real node's containerd or kubelet (C), as after a crash or an upgrade;
 #               their containers keep running, as on any node
 #
@@ -360,6 +362,13 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   kubeconfig) cmd_kubeconfig ;;
+  prepare)
+    [[ "$NODE_MODE" == real ]] || die "prepare is for the real node"
+    node_paths
+    mkdir -p "$STATE_DIR"
+    node_ensure_debs
+    "$REPO_ROOT/scripts/images.sh" build || die "an image build failed (see above); fix it and run again"
+    ;;
   restart)
     [[ "$NODE_MODE" == real ]] || die "restart needs the real node"
     resolve_bin

@@ -51,6 +51,8 @@ if [ -d tests/engine ]; then
   run_pytest -q -m engine tests/engine
 fi
 if [ -d tests/e2e ]; then
+  step "real node: Debian packages and images (cached on their inputs)"
+  scripts/cluster.sh prepare
   step "e2e tests (local control plane and a real node: images, containers, traffic, data)"
   run_pytest -q -m e2e tests/e2e
 fi

@@ -88,7 +88,7 @@ def cluster(kubectl_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         state_dir=tmp_path_factory.mktemp("e2e-cluster"),
         kubectl_bin=kubectl_bin,
     )
-    up = made.script("up")
+    up = made.script("up", timeout=600)  # a cold machine builds the images here
     REPORT.time("cluster up (kwok control plane and a real node)", up)
     try:
         if not up.ok:
