@@ -31,7 +31,7 @@ from tests.e2e.cluster import (
     restarts,
 )
 from tests.e2e.conftest import REPORT, Lifecycle
-from tests.workspace import ROOT, run
+from tests.workspace import ROOT, base_env, run
 
 pytestmark = pytest.mark.e2e
 
@@ -388,7 +388,7 @@ def test_8_faults_heal_and_the_rows_stay(cluster: Cluster, lifecycle: Lifecycle)
 def test_9_port_forward_reaches_the_app(cluster: Cluster, lifecycle: Lifecycle) -> None:
     """The path scripts/deploy.sh prints for people: kubectl port-forward to the Service, then HTTP."""
     lifecycle.require("up")
-    env = {"KUBECONFIG": str(cluster.kubeconfig), "PATH": "/usr/bin:/bin"}
+    env = {**base_env(), "KUBECONFIG": str(cluster.kubeconfig)}
     argv = [cluster.kubectl_bin, "-n", NAMESPACE, "port-forward", f"service/{APP}", ":80"]
     body = get_through_port_forward(argv, "/ready", env)
     assert body == {"status": "ready"}, body
