@@ -102,8 +102,10 @@ _CRON_FIELDS: tuple[tuple[str, int, int, Mapping[str, int]], ...] = (
     ("month", 1, 12, _MONTHS),
     ("day of week", 0, 6, _DAYS),
 )
-_PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_WHOLE_NUMBER = re.compile(r"^\d+$")
+# Matched with fullmatch, ASCII only: '\d' and '$' would admit other digits and a trailing newline.
+_PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}", re.ASCII)
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
+_CRON_TEXT = re.compile(r"[ -~]+", re.ASCII)
 
 
 # -- pure checks ---------------------------------------------------------------------------------
@@ -111,7 +113,7 @@ _WHOLE_NUMBER = re.compile(r"^\d+$")
 
 def check_pg_identifier(value: str, what: str) -> str:
     """A database or role name that needs no quoting: lowercase letters, digits and '_'."""
-    if not isinstance(value, str) or not _PG_IDENTIFIER.match(value):
+    if not isinstance(value, str) or not _PG_IDENTIFIER.fullmatch(value):
         raise ValueError(
             f"{what}: {value!r} is not a plain PostgreSQL name; use 1-63 lowercase letters, digits and "
             "'_', starting with a letter or '_' (e.g. 'app')"
@@ -171,7 +173,7 @@ def _cron_number(token: str, field: str, low: int, high: int, names: Mapping[str
     lowered = token.lower()
     if lowered in names:
         return names[lowered]
-    if not _WHOLE_NUMBER.match(token):
+    if not _WHOLE_NUMBER.fullmatch(token):
         raise ValueError(f"{field} {token!r} is not a number")
     number = int(token)
     if not low <= number <= high:
@@ -182,7 +184,7 @@ def _cron_number(token: str, field: str, low: int, high: int, names: Mapping[str
 def _check_cron_field(text: str, field: str, low: int, high: int, names: Mapping[str, int]) -> None:
     for part in text.split(","):
         base, slash, step = part.partition("/")
-        if slash and (not _WHOLE_NUMBER.match(step) or int(step) < 1):
+        if slash and (not _WHOLE_NUMBER.fullmatch(step) or int(step) < 1):
             raise ValueError(f"{field} step {step!r} is not a whole number of at least 1")
         if base in ("*", "?"):
             continue
@@ -204,9 +206,10 @@ def check_cron_schedule(value: str, what: str) -> str:
         "use five fields 'minute hour day-of-month month day-of-week' such as '0 3 * * *' "
         f"(03:00 every day) or one of {', '.join(CRON_MACROS)}"
     )
-    if not isinstance(value, str) or not value.strip():
+    # Printable ASCII, spaces between the fields: no tab, newline or non-ASCII digit or space.
+    if not isinstance(value, str) or not _CRON_TEXT.fullmatch(value) or value != value.strip():
         raise ValueError(f"{what}: {value!r} is not a cron schedule; {fix}")
-    text = value.strip()
+    text = value
     if text.startswith("@"):
         if text.lower() not in CRON_MACROS:
             raise ValueError(f"{what}: {value!r} is not a supported macro; {fix}")

@@ -15,10 +15,11 @@ from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, stan
 from components.network_policy import from_namespace, network_policy
 from components.security_context import restricted_container, restricted_pod
 from components.validation import (
+    METADATA_NETWORKS,
     check_choice,
-    check_cidr,
     check_dns1035_label,
     check_dns_label,
+    check_egress_cidr,
     check_env_name,
     check_http_path,
     check_int_range,
@@ -37,9 +38,8 @@ SERVICE_PORT = 80
 COMPONENT = "web"
 DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
 _DURATION = re.compile(r"^[0-9]+(ms|s|m|h)$")
-# Cloud instance metadata (credentials of the node's role on AWS, GCP and Azure): never reachable
-# through egress_cidrs, even when a CIDR such as 0.0.0.0/0 covers it.
-METADATA_ADDRESS = ipaddress.ip_address("169.254.169.254")
+# Pods a rolling update adds above the replica count (none is removed before its replacement is ready).
+MAX_SURGE = 1
 
 
 class SecretKeyRef(TypedDict):
@@ -171,10 +171,15 @@ def _validate_metrics(metrics: AppMetricsArgs, app_port: int) -> tuple[int, str,
 
 
 def _ip_block(cidr: str) -> k8s.networking.v1.IPBlockArgs:
-    """``cidr``, less the cloud metadata address when it falls inside (the address's own /32 is refused
-    earlier; an IPv6 network never holds it)."""
-    inside = METADATA_ADDRESS in ipaddress.ip_network(cidr)
-    return k8s.networking.v1.IPBlockArgs(cidr=cidr, except_=[f"{METADATA_ADDRESS}/32"] if inside else None)
+    """``cidr``, less the cloud metadata addresses that fall inside (networks that hold nothing else
+    are refused earlier, by ``check_egress_cidr``)."""
+    network = ipaddress.ip_network(cidr)
+    inside = [
+        f"{address}/{address.max_prefixlen}"
+        for address, _ in METADATA_NETWORKS
+        if address.version == network.version and address in network
+    ]
+    return k8s.networking.v1.IPBlockArgs(cidr=cidr, except_=inside or None)
 
 
 def _probe(path: str, period: int, failure_threshold: int = 3, timeout: int = 2) -> k8s.core.v1.ProbeArgs:
@@ -224,12 +229,7 @@ class WebApp(pulumi.ComponentResource):
         egress_cidrs = args.get("egress_cidrs", ())
         if isinstance(egress_cidrs, str):
             raise ValueError(f"WebApp egress_cidrs: {egress_cidrs!r} is a string; give a list such as ['10.0.0.0/8']")
-        egress_cidrs = [check_cidr(cidr, "WebApp egress_cidrs") for cidr in egress_cidrs]
-        if f"{METADATA_ADDRESS}/32" in egress_cidrs:
-            raise ValueError(
-                f"WebApp egress_cidrs: {METADATA_ADDRESS}/32 is the cloud instance metadata address, which "
-                "hands out the node's credentials; drop it"
-            )
+        egress_cidrs = [check_egress_cidr(cidr, "WebApp egress_cidrs") for cidr in egress_cidrs]
         check_requests_and_limits(requests, limits, "WebApp requests", "WebApp limits")
         _validate_env(env, secret_env, secret_refs)
         _validate_autoscaling(autoscaling, replicas)
@@ -343,7 +343,7 @@ class WebApp(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(
                     type="RollingUpdate",
-                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=MAX_SURGE),
                 ),
                 revision_history_limit=5,
                 template=k8s.core.v1.PodTemplateSpecArgs(

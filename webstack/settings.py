@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi.runtime.config as runtime_config
 
-from webstack.config import app, core, database, platform, runtime
+from webstack.config import app, core, database, fit, platform, runtime
 from webstack.config.spec import PROJECT, ConfigError, Key, Reader
 
 ALL_KEYS: tuple[Key, ...] = core.KEYS + app.KEYS + database.KEYS + platform.KEYS + runtime.KEYS
@@ -60,18 +60,23 @@ def load_settings(
     )
     database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
     platform.check_namespaces(r, settings.platform, settings.namespace.name)
+    fit.check(r, settings)
     r.raise_if_problems()
     return settings
 
 
 def read_raw_config() -> tuple[dict[str, Any], frozenset[str]]:
-    """Every ``webstack:`` key the engine passes in, as raw text, and which of them are secret."""
+    """Every ``webstack:`` key the engine passes in, as raw text, and which of them are secret.
+
+    Keys under other namespaces come along by full name with the value ``None`` (never read):
+    the loader flags those meant for this project (``web:appReplicas``, ``webstak:appImage``).
+    """
     prefix = f"{PROJECT}:"
     # The language host hands config over in-process; PULUMI_CONFIG is the older channel.
-    names = sorted(
-        n for n in set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()) if n.startswith(prefix)
-    )
-    raw = {name[len(prefix) :]: runtime_config.get_config(name) for name in names}
+    every = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    names = sorted(n for n in every if n.startswith(prefix))
+    raw: dict[str, Any] = {name[len(prefix) :]: runtime_config.get_config(name) for name in names}
+    raw.update((name, None) for name in sorted(every) if not name.startswith(prefix))
     secret = frozenset(name[len(prefix) :] for name in names if runtime_config.is_config_secret(name))
     return raw, secret
 

@@ -87,6 +87,13 @@ def _database(settings: Settings, namespace: pulumi.Input[str], opts: pulumi.Res
     )
 
 
+def _secret_leaves(values: Any) -> Any:
+    """``values`` with every leaf a Pulumi secret; mappings stay plain so that the values merge."""
+    if isinstance(values, dict):
+        return {key: _secret_leaves(value) for key, value in values.items()}
+    return pulumi.Output.secret(values)
+
+
 def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | None:
     """The add-ons switched on for this stack, or ``None`` when the cluster provides them all."""
     p = settings.platform
@@ -132,7 +139,8 @@ def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | No
             "grafana_admin_password": pulumi.Output.secret(password.reveal()) if password else None,
             "charts_dir": p.charts_dir,
             "chart_paths": chart_paths,
-            "overrides": p.chart_values,
+            # Held encrypted in config (it may set credentials): every value stays a secret in state.
+            "overrides": _secret_leaves(p.chart_values) if p.chart_values_secret else p.chart_values,
             "timeout": p.helm_timeout,
         },
         opts=opts,

@@ -247,7 +247,7 @@ def test_no_egress_policy_by_default(mocks: Recorder) -> None:
 
 
 def test_egress_cidrs_open_those_networks_but_never_the_metadata_address(mocks: Recorder) -> None:
-    _build(egress_cidrs=["0.0.0.0/0", "10.20.0.0/16", "2001:db8::/32"])
+    _build(egress_cidrs=["0.0.0.0/0", "10.20.0.0/16", "2001:db8::/32", "::/0"])
     policy = mocks.named("web-allow-egress")
     assert policy.metadata["name"] == "web-allow-egress"
     assert policy.spec == {
@@ -259,6 +259,7 @@ def test_egress_cidrs_open_those_networks_but_never_the_metadata_address(mocks: 
                     {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}},
                     {"ipBlock": {"cidr": "10.20.0.0/16"}},
                     {"ipBlock": {"cidr": "2001:db8::/32"}},
+                    {"ipBlock": {"cidr": "::/0", "except": ["fd00:ec2::254/128"]}},
                 ]
             }
         ],
@@ -270,7 +271,11 @@ def test_egress_cidrs_open_those_networks_but_never_the_metadata_address(mocks: 
     [
         (["10.0.0.1/8"], r"^WebApp egress_cidrs: '10.0.0.1/8' is not a network in CIDR notation"),
         ("10.0.0.0/8", r"^WebApp egress_cidrs: '10.0.0.0/8' is a string; give a list"),
-        (["169.254.169.254/32"], r"^WebApp egress_cidrs: 169.254.169.254/32 is the cloud instance metadata address"),
+        (
+            ["169.254.169.254/32"],
+            r"^WebApp egress_cidrs: .169.254.169.254/32. holds the cloud instance metadata address",
+        ),
+        (["fd00:ec2::254/128"], r"^WebApp egress_cidrs: .fd00:ec2::254/128. holds the cloud instance metadata address"),
     ],
 )
 def test_bad_egress_cidrs_are_refused(mocks: Recorder, cidrs: Any, message: str) -> None:

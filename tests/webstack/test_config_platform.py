@@ -5,6 +5,7 @@ One test per default and one per error; every error is a ConfigError problem nam
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,10 +110,48 @@ def test_chart_values_become_nested_values_per_addon() -> None:
     }
 
 
-def test_chart_paths_and_local_dir_are_read() -> None:
-    platform = _platform(chartsLocalDir="/srv/charts", chartPaths=["traefik=tests/charts/webstack-probe"])
-    assert platform.charts_dir == "/srv/charts"
+def test_chart_paths_and_local_dir_are_read(tmp_path: Path) -> None:
+    # GIVEN a charts folder holding cert-manager's chart (traefik comes from its own path)
+    _chart(tmp_path / "cert-manager", "cert-manager")
+    platform = _platform(
+        chartsLocalDir=str(tmp_path), chartPaths=["traefik=tests/charts/webstack-probe"], platformMonitoring=False
+    )
+    assert platform.charts_dir == str(tmp_path)
     assert platform.chart_paths == (("traefik", "tests/charts/webstack-probe"),)
+
+
+def _chart(folder: Path, name: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 1.0.0\n")
+
+
+def test_chart_path_that_does_not_exist_is_refused_before_any_resource() -> None:
+    assert one_problem(chartPaths=["traefik=charts/missing"]) == (
+        "webstack:chartPaths: 'traefik': 'charts/missing' is not a directory here (paths are relative to the "
+        "project directory); give the directory of an unpacked chart (e.g. from `helm pull --untar`)"
+    )
+
+
+def test_chart_path_without_a_chart_yaml_is_refused(tmp_path: Path) -> None:
+    assert one_problem(chartPaths=[f"traefik={tmp_path}"]).startswith(
+        f"webstack:chartPaths: 'traefik': '{tmp_path}' is not a chart: no Chart.yaml there"
+    )
+
+
+def test_charts_local_dir_that_does_not_exist_is_refused() -> None:
+    assert one_problem(chartsLocalDir="/nonexistent/charts").startswith(
+        "webstack:chartsLocalDir: '/nonexistent/charts' is not a directory here"
+    )
+
+
+def test_charts_local_dir_missing_an_installed_addon_is_refused(tmp_path: Path) -> None:
+    # GIVEN a charts folder with only traefik's chart WHEN cert-manager is installed too
+    _chart(tmp_path / "traefik", "traefik")
+    problem = one_problem(chartsLocalDir=str(tmp_path), platformMonitoring=False)
+    assert problem == (
+        f"webstack:chartsLocalDir: 'cert-manager': '{tmp_path}/cert-manager' is not a directory here (paths are "
+        "relative to the project directory); give the directory of an unpacked chart (e.g. from `helm pull --untar`)"
+    )
 
 
 def test_grafana_password_is_kept_as_a_secret_string() -> None:
@@ -173,8 +212,33 @@ def test_ingress_without_paths_is_refused() -> None:
     assert problem.startswith("webstack:ingressPaths: is empty but ingressEnabled is true")
 
 
-def test_relative_path_is_refused() -> None:
-    assert one_problem(ingressPaths=["api"]).startswith("webstack:ingressPaths: 'api' is not an HTTP path")
+@pytest.mark.parametrize(
+    "path",
+    ["api", "/a//b", "/a/./b", "/a/../b", "/a%2fb", "/a%2Fb", "/a/..", "/a/.", "/a b", "/é", "/a?b=1", "/a#b", "/\n"],
+)
+def test_path_the_api_server_refuses_is_refused(path: str) -> None:
+    assert one_problem(ingressPaths=[path]).startswith(
+        f"webstack:ingressPaths: {path!r} is not a path an Ingress accepts; use an absolute path"
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/api", "/a.b/c_d~e-f", "/%41pi", "/a/...", "/v1:x@y"])
+def test_path_the_api_server_accepts_is_accepted(path: str) -> None:
+    assert _platform(ingressPaths=[path]).ingress.paths == (path,)
+
+
+def test_path_listed_twice_is_refused() -> None:
+    assert one_problem(ingressPaths=["/", "/"]) == "webstack:ingressPaths: lists a path twice; list each path once"
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_ingress_without_a_certificate_source_is_refused(environment: str) -> None:
+    extra = {"appImage": "x/y:1"}
+    problem = one_problem(**INGRESS, environment=environment, tlsIssuer="none", **extra)
+    assert problem.startswith(
+        f"webstack:tlsIssuer: is 'none' and tlsSecretName is empty, so the Ingress has no certificate ({environment} "
+        "serves HTTPS only)"
+    )
 
 
 def test_wildcard_host_with_lets_encrypt_is_refused() -> None:
@@ -242,9 +306,65 @@ def test_chart_value_that_is_a_credential_is_refused() -> None:
     assert "=admin" not in problem
 
 
+def test_credential_nested_in_a_chart_value_map_is_refused_without_showing_it() -> None:
+    entry = 'kube-prometheus-stack:grafana={"admin": {"user": "root", "password": "hunter22"}}'
+    problem = one_problem(chartValues=[entry])
+    assert problem == (
+        "webstack:chartValues: entry for 'kube-prometheus-stack' sets a credential ('grafana.admin.password') in "
+        "plain config; use grafanaAdminPassword, the chart's existing-Secret option, or set chartValues with "
+        "`pulumi config set --secret --path`"
+    )
+    assert "hunter22" not in problem
+
+
+def test_credential_in_a_list_inside_a_chart_value_is_refused() -> None:
+    problem = one_problem(chartValues=['traefik:env=[{"name": "X", "apiToken": "t0k"}]'])
+    assert "('env[0].apiToken')" in problem
+    assert "t0k" not in problem
+
+
+@pytest.mark.parametrize("key", ["existingSecret", "passwordKey", "tokenSecretName", "passwordFile"])
+def test_chart_value_naming_where_a_credential_is_kept_is_accepted(key: str) -> None:
+    platform = _platform(chartValues=[f"kube-prometheus-stack:grafana.admin.{key}=grafana-admin"])
+    assert platform.chart_values == {"kube-prometheus-stack": {"grafana": {"admin": {key: "grafana-admin"}}}}
+
+
+def test_credential_in_a_secret_chart_values_key_is_accepted_and_marked_secret() -> None:
+    platform = _platform(
+        frozenset({"chartValues"}), chartValues=['kube-prometheus-stack:grafana={"admin": {"password": "s3"}}']
+    )
+    assert platform.chart_values == {"kube-prometheus-stack": {"grafana": {"admin": {"password": "s3"}}}}
+    assert platform.chart_values_secret is True
+
+
 def test_chart_value_that_is_not_yaml_is_refused() -> None:
     assert one_problem(chartValues=["traefik:a.b=[unclosed"]) == (
-        "webstack:chartValues: entry 'traefik:a.b=[unclosed' has a value that is not valid YAML; quote it"
+        "webstack:chartValues: entry 'traefik:a.b' has a value that is not valid YAML (or uses aliases); quote it"
+    )
+
+
+def test_chart_value_with_a_yaml_alias_is_refused() -> None:
+    entry = "traefik:a=[&x [1, 2], *x, *x]"
+    assert one_problem(chartValues=[entry]) == (
+        "webstack:chartValues: entry 'traefik:a' has a value that is not valid YAML (or uses aliases); quote it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "entry", "addon"),
+    [
+        ("chartValues", "ingress-nginx:controller.replicaCount=2", "ingress-nginx"),
+        ("chartValues", "kube-prometheus-stack:grafana.enabled=false", "kube-prometheus-stack"),
+        ("chartPaths", "cert-manager=tests/charts/webstack-probe", "cert-manager"),
+    ],
+)
+def test_settings_for_an_addon_that_is_not_installed_are_refused(key: str, entry: str, addon: str) -> None:
+    # GIVEN traefik (not ingress-nginx) as the controller, and neither monitoring nor cert-manager
+    problem = one_problem(**{key: [entry]}, platformMonitoring=False, platformCertManager=False)
+    assert problem == (
+        f"webstack:{key}: sets {addon!r}, which this stack does not install (platformIngressController, "
+        "platformCertManager, platformMonitoring and ingressController choose the add-ons; installed: traefik); "
+        "remove the entry or switch the add-on on"
     )
 
 

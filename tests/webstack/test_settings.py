@@ -256,7 +256,9 @@ def test_non_list_for_an_array_is_refused(value: Any) -> None:
 
 
 def test_unknown_key_is_refused() -> None:
-    assert one_problem(appReplica=3) == "webstack:appReplica: unknown config key; remove it or check the spelling"
+    assert one_problem(appReplica=3) == (
+        "webstack:appReplica: unknown config key; remove it or check the spelling; did you mean webstack:appReplicas?"
+    )
 
 
 def test_plaintext_secret_env_is_refused() -> None:
@@ -293,7 +295,8 @@ def test_invalid_env_name_is_refused() -> None:
 
 def test_max_replicas_below_replicas_is_refused_with_autoscaling() -> None:
     assert one_problem(appReplicas=5, autoscalingEnabled=True, autoscalingMaxReplicas=3) == (
-        "webstack:autoscalingMaxReplicas: 3 is below appReplicas (5); raise it to at least appReplicas"
+        "webstack:autoscalingMaxReplicas: 3 is below appReplicas (5), the HPA's minimum; raise it to at least 5 or "
+        "lower appReplicas"
     )
 
 

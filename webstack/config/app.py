@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.validation import (
-    check_cidr,
+    check_annotations,
     check_dns1035_label,
+    check_egress_cidr,
     check_env_name,
     check_http_path,
     check_pinned_image,
@@ -145,15 +146,26 @@ def parse(r: Reader, environment: str) -> AppSettings:
     ready = r.string("appReadyPath", check_http_path)
     env, secret_env = _parse_env(r)
     annotations = r.pairs("serviceAnnotations")
+    r.validate(check_annotations, annotations, r.what("serviceAnnotations"))
     egress_cidrs = r.strings("appEgressCidrs")
     for cidr in egress_cidrs:
-        r.validate(check_cidr, cidr, r.what("appEgressCidrs"))
+        r.validate(check_egress_cidr, cidr, r.what("appEgressCidrs"))
+    if len(set(egress_cidrs)) != len(egress_cidrs):
+        r.fail("appEgressCidrs", "lists a network twice; list each network once")
     autoscaling = r.boolean("autoscalingEnabled")
     max_replicas = r.integer("autoscalingMaxReplicas", 1, 1000)
-    if autoscaling and max_replicas < replicas:
+    if autoscaling and max_replicas < replicas and r.ok("appReplicas", "autoscalingMaxReplicas"):
         r.fail(
             "autoscalingMaxReplicas",
-            f"{max_replicas} is below appReplicas ({replicas}); raise it to at least appReplicas",
+            f"{max_replicas} is below appReplicas ({replicas}), the HPA's minimum; raise it to at least "
+            f"{replicas} or lower appReplicas",
+        )
+    spread_policy = r.choice("spreadPolicy", SPREAD_POLICIES)
+    if spread_policy == "DoNotSchedule" and replicas == 1 and not autoscaling and r.ok("appReplicas"):
+        r.fail(
+            "spreadPolicy",
+            "'DoNotSchedule' spreads nothing with appReplicas 1 and autoscalingEnabled false (one pod has no "
+            "peer to keep apart from); raise appReplicas to 2 or more, or use 'ScheduleAnyway'",
         )
     return AppSettings(
         name=name,
@@ -172,6 +184,6 @@ def parse(r: Reader, environment: str) -> AppSettings:
         autoscaling=autoscaling,
         max_replicas=max_replicas,
         cpu_percent=r.integer("autoscalingCpuPercent", 1, 100),
-        spread_policy=r.choice("spreadPolicy", SPREAD_POLICIES),
+        spread_policy=spread_policy,
         egress_cidrs=egress_cidrs,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.validation import check_dns_label, check_positive_quantity
+from components.validation import check_byte_quantity, check_cpu_quantity, check_dns_label
 from webstack.config.spec import Key, Reader
 
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -61,7 +61,7 @@ def parse_namespace(r: Reader) -> NamespaceSettings:
     }
     quota: dict[str, str] = {}
     for field, key in quota_keys.items():
-        quota[field] = r.string(key, check_positive_quantity)
+        quota[field] = r.string(key, check_cpu_quantity if field.endswith(".cpu") else check_byte_quantity)
     quota["pods"] = str(r.integer("quotaPods", 1, 10_000))
     requests, limits = r.requests_and_limits(
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,13 @@ from components.database import (
     check_storage_not_shrunk,
     check_storage_size,
 )
-from components.validation import check_dns_subdomain, check_pinned_image
+from components.validation import (
+    check_dns_subdomain,
+    check_pg_database_name,
+    check_pg_role_name,
+    check_pinned_image,
+    check_secret_key,
+)
 from webstack.config.spec import ConfigError, Key, Reader
 
 # What the web app receives from the database: DATABASE_* in its ConfigMap, the password by secretKeyRef.
@@ -154,14 +160,26 @@ def _parse_password(r: Reader) -> tuple[bool, str | None, str]:
         )
     if not key:
         r.fail("dbExistingSecretKey", "must not be empty; use the key that holds the password, e.g. 'password'")
+    elif r.ok("dbExistingSecretKey"):
+        r.validate(check_secret_key, key, r.what("dbExistingSecretKey"))
     return generate, existing, key
+
+
+def _checks(*checks: Callable[[str, str], object]) -> Callable[[str, str], None]:
+    """Several pure checks in order, stopping at the first that fails."""
+
+    def run(value: str, what: str) -> None:
+        for check in checks:
+            check(value, what)
+
+    return run
 
 
 def parse(r: Reader, environment: str) -> DatabaseSettings:
     # The environment does not relax anything here: a database image is pinned even in dev.
     del environment
-    name = r.string("dbName", check_pg_identifier)
-    user = r.string("dbUser", check_pg_identifier)
+    name = r.string("dbName", _checks(check_pg_identifier, check_pg_database_name))
+    user = r.string("dbUser", _checks(check_pg_identifier, check_pg_role_name))
     image = r.string("dbImage", check_pinned_image)
     storage_size = r.string("dbStorageSize", check_storage_size)
     storage_class = r.check(lambda: check_storage_class(r.string("dbStorageClass"), r.what("dbStorageClass")), None)

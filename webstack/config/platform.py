@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from components.helm_release import deep_merge
+from components.helm_release import read_local_chart
 from components.ingress import (
     ACME_ISSUERS,
     CONTROLLERS,
@@ -17,16 +19,26 @@ from components.ingress import (
     LETSENCRYPT_STAGING,
     SELF_SIGNED,
 )
-from components.platform import ADDONS
-from components.validation import check_dns_label, check_dns_subdomain, check_email, check_hostname, check_http_path
-from webstack.config.spec import Key, Reader, SecretStr
+from components.platform import ADDONS, CERT_MANAGER, CHARTS, KUBE_PROMETHEUS_STACK
+from components.validation import (
+    check_dns_label,
+    check_dns_subdomain,
+    check_email,
+    check_hostname,
+    check_http_path,
+    check_ingress_path,
+)
+from webstack.config.spec import Key, Reader, SecretStr, shown
 
 NO_ISSUER = "none"
 TLS_ISSUERS = (*ISSUERS, NO_ISSUER)
 # The issuer each environment gets when tlsIssuer is left empty.
 DEFAULT_ISSUER = {"dev": SELF_SIGNED, "staging": LETSENCRYPT_STAGING, "prod": LETSENCRYPT_PROD}
-# Value keys that must never be set in plain config: their values are credentials.
-_SECRET_WORDS = ("password", "token")
+# Chart value keys whose values are credentials (compared without case, '-', '_' and '.'): never
+# in plain config. A key ending in one of the reference suffixes names where a credential is kept
+# (a Secret's name, a key in it, a file), not the credential, and stays allowed.
+_SECRET_WORDS = ("password", "passwd", "token", "apikey", "secretkey", "privatekey", "accesskey", "clientsecret")
+_REFERENCE_SUFFIXES = ("secretname", "secretref", "existingsecret", "key", "file", "path")
 
 KEYS: tuple[Key, ...] = (
     Key(
@@ -192,6 +204,18 @@ class PlatformSettings:
     helm_timeout: int
     chart_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per add-on values from ``chartValues``, nested."""
+    chart_values_secret: bool = False
+    """``chartValues`` is held encrypted: its values go to the releases as Pulumi secrets."""
+
+    @property
+    def installed(self) -> tuple[str, ...]:
+        """The add-ons this stack installs, by the platform switches."""
+        addons = [self.ingress.controller] if self.ingress_controller else []
+        if self.cert_manager:
+            addons.append(CERT_MANAGER)
+        if self.monitoring:
+            addons.append(KUBE_PROMETHEUS_STACK)
+        return tuple(addons)
 
     @property
     def issuers(self) -> tuple[str, ...]:
@@ -211,7 +235,9 @@ def _parse_hosts(r: Reader) -> tuple[str, ...]:
 def _parse_paths(r: Reader) -> tuple[str, ...]:
     paths = r.strings("ingressPaths")
     for path in paths:
-        r.validate(check_http_path, path, r.what("ingressPaths"))
+        r.validate(check_ingress_path, path, r.what("ingressPaths"))
+    if len(set(paths)) != len(paths):
+        r.fail("ingressPaths", "lists a path twice; list each path once")
     return paths
 
 
@@ -258,6 +284,13 @@ def _parse_ingress(r: Reader, environment: str) -> IngressSettings:
             r.fail("ingressHosts", "is empty but ingressEnabled is true; add at least one host such as app.example.com")
         if not paths:
             r.fail("ingressPaths", "is empty but ingressEnabled is true; route at least '/'")
+        if issuer is None and not secret_name and r.ok("tlsIssuer", "tlsSecretName"):
+            r.fail(
+                "tlsIssuer",
+                f"is 'none' and tlsSecretName is empty, so the Ingress has no certificate ({environment} serves "
+                "HTTPS only); name your kubernetes.io/tls Secret in tlsSecretName or choose an issuer such as "
+                f"{DEFAULT_ISSUER.get(environment, SELF_SIGNED)!r}",
+            )
         if issuer in ACME_ISSUERS and not email:
             r.fail(
                 "acmeEmail",
@@ -284,49 +317,134 @@ def _parse_ingress(r: Reader, environment: str) -> IngressSettings:
     )
 
 
-def _nested(path: list[str], value: Any) -> dict[str, Any]:
-    nested: dict[str, Any] = {path[-1]: value}
-    for part in reversed(path[:-1]):
-        nested = {part: nested}
-    return nested
+def is_credential_key(key: str) -> bool:
+    """A chart value key that holds a credential, such as ``adminPassword`` or ``api-token``
+    (``passwordKey`` or ``existingSecret`` name where one is kept, and are not)."""
+    plain = key.lower().replace("-", "").replace("_", "").replace(".", "")
+    return any(word in plain for word in _SECRET_WORDS) and not plain.endswith(_REFERENCE_SUFFIXES)
+
+
+def credential_paths(value: Any, path: str) -> Iterator[str]:
+    """Dotted paths in a chart value (maps and lists, walked once) whose key is a credential key
+    and whose value is a non-empty scalar: a credential written into plain config."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                child = f"{where}.{key}"
+                if isinstance(item, dict | list):
+                    stack.append((item, child))
+                elif is_credential_key(str(key)) and item not in (None, "") and not isinstance(item, bool):
+                    yield child
+        elif isinstance(node, list):
+            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(node))
+
+
+def _load_yaml(text: str) -> Any:
+    """A YAML value without aliases: an alias can make a few bytes expand into a huge value."""
+    if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+        raise yaml.YAMLError("aliases are not allowed")
+    return yaml.safe_load(text)
+
+
+def _set_nested(target: dict[str, Any], path: list[str], value: Any) -> None:
+    """Merge ``value`` in at ``path`` in place (one walk down the path: linear in the entries)."""
+    node = target
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[path[-1]] = value
 
 
 def _parse_chart_values(r: Reader) -> dict[str, dict[str, Any]]:
     values: dict[str, dict[str, Any]] = {}
+    secret = r.is_secret("chartValues")
     for entry in r.strings("chartValues"):
+        # A secret entry is never shown: it may hold the credential.
+        what = "[secret]" if secret else shown(entry)
         target, sep, raw = entry.partition("=")
         addon, colon, dotted = target.partition(":")
         path = dotted.split(".")
         if not sep or not colon or not all(path):
-            r.fail("chartValues", f"entry {entry!r} is not of the form addon:dotted.key=value")
+            r.fail("chartValues", f"entry {what} is not of the form addon:dotted.key=value")
             continue
         if addon not in ADDONS:
-            r.fail("chartValues", f"entry {entry!r} names no add-on; start it with one of {', '.join(ADDONS)}")
+            r.fail("chartValues", f"entry {what} names no add-on; start it with one of {', '.join(ADDONS)}")
             continue
-        if any(word in path[-1].lower() for word in _SECRET_WORDS):
+        # Checked before the value is parsed, so that no message ever shows it.
+        if not secret and is_credential_key(path[-1]):
             r.fail(
                 "chartValues",
-                f"entry {target!r} sets a credential in plain config; use grafanaAdminPassword (set with --secret) "
-                "or the chart's existing-Secret option",
+                f"entry {shown(target)} sets a credential in plain config; use grafanaAdminPassword, the chart's "
+                "existing-Secret option, or set chartValues with `pulumi config set --secret --path`",
             )
             continue
         try:
-            value = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError:
-            r.fail("chartValues", f"entry {entry!r} has a value that is not valid YAML; quote it")
+            value = _load_yaml(raw) if raw else ""
+        except (yaml.YAMLError, RecursionError):
+            where = "[secret]" if secret else shown(target)
+            r.fail("chartValues", f"entry {where} has a value that is not valid YAML (or uses aliases); quote it")
             continue
-        values[addon] = deep_merge(values.get(addon, {}), _nested(path, value))
+        if not secret:
+            found = list(credential_paths(value, dotted))
+            if found:
+                r.fail(
+                    "chartValues",
+                    f"entry for {addon!r} sets a credential ({', '.join(shown(f) for f in found)}) in plain "
+                    "config; use grafanaAdminPassword, the chart's existing-Secret option, or set chartValues "
+                    "with `pulumi config set --secret --path`",
+                )
+                continue
+        _set_nested(values.setdefault(addon, {}), path, value)
     return values
+
+
+def _check_chart_dir(path: str, what: str) -> None:
+    """An unpacked chart directory with a Chart.yaml (a packaged chart has no version to pin it by)."""
+    if not Path(path).is_dir():
+        raise ValueError(
+            f"{what}: {path!r} is not a directory here (paths are relative to the project directory); give the "
+            "directory of an unpacked chart (e.g. from `helm pull --untar`)"
+        )
+    read_local_chart(path, what)
 
 
 def _parse_chart_paths(r: Reader) -> tuple[tuple[str, str], ...]:
     pairs = r.pairs("chartPaths")
+    seen: set[str] = set()
     for addon, path in pairs:
         if addon not in ADDONS:
-            r.fail("chartPaths", f"{addon!r} is not an add-on; use one of {', '.join(ADDONS)}")
-        if not path:
+            r.fail("chartPaths", f"{shown(addon)} is not an add-on; use one of {', '.join(ADDONS)}")
+        elif addon in seen:
+            r.fail("chartPaths", f"{addon!r} is given twice; give each add-on one path")
+        elif not path:
             r.fail("chartPaths", f"{addon!r} has an empty path; give the chart's directory")
+        else:
+            r.validate(_check_chart_dir, path, f"{r.what('chartPaths')}: {addon!r}")
+        seen.add(addon)
     return pairs
+
+
+def _check_unused_addons(r: Reader, platform: PlatformSettings) -> None:
+    """Values and chart paths for an add-on this stack does not install would be silently ignored."""
+    installed = platform.installed
+    switches = "platformIngressController, platformCertManager, platformMonitoring and ingressController"
+    for key, addons in (("chartValues", platform.chart_values), ("chartPaths", dict(platform.chart_paths))):
+        for addon in addons:
+            if addon in ADDONS and addon not in installed:
+                r.fail(
+                    key,
+                    f"sets {addon!r}, which this stack does not install ({switches} choose the add-ons; installed: "
+                    f"{', '.join(installed) or 'none'}); remove the entry or switch the add-on on",
+                )
+    if platform.charts_dir is not None and r.ok("chartsLocalDir"):
+        for addon in installed:
+            if addon not in dict(platform.chart_paths):
+                chart = f"{platform.charts_dir.rstrip('/')}/{CHARTS[addon]['chart']}"
+                r.validate(_check_chart_dir, chart, f"{r.what('chartsLocalDir')}: {addon!r}")
 
 
 def _parse_metrics(r: Reader) -> MetricsSettings:
@@ -351,7 +469,13 @@ def parse(r: Reader, environment: str) -> PlatformSettings:
         seen.setdefault(value, key)
     password = r.string("grafanaAdminPassword")
     charts_dir = r.string("chartsLocalDir")
-    return PlatformSettings(
+    if charts_dir and not Path(charts_dir).is_dir():
+        r.fail(
+            "chartsLocalDir",
+            f"{shown(charts_dir)} is not a directory here (paths are relative to the project directory); give the "
+            "folder that holds one unpacked chart per add-on",
+        )
+    platform = PlatformSettings(
         ingress=ingress,
         metrics=_parse_metrics(r),
         ingress_controller=r.boolean("platformIngressController"),
@@ -364,7 +488,10 @@ def parse(r: Reader, environment: str) -> PlatformSettings:
         chart_paths=_parse_chart_paths(r),
         helm_timeout=r.integer("helmTimeout", 30, 3600),
         chart_values=_parse_chart_values(r),
+        chart_values_secret=r.is_secret("chartValues"),
     )
+    _check_unused_addons(r, platform)
+    return platform
 
 
 def check_namespaces(r: Reader, platform: PlatformSettings, app_namespace: str) -> None:

@@ -7,14 +7,22 @@ checks they are in step).
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from components.validation import check_positive_quantity, check_request_within_limit
+from components.validation import check_byte_quantity, check_cpu_quantity, check_request_within_limit
 
 PROJECT = "webstack"
+# Config namespaces of the providers the program uses: their keys are not this project's.
+PROVIDER_NAMESPACES = frozenset({"kubernetes", "random", "pulumi"})
+# A whole number as Kubernetes and the engine write it: ASCII digits ('١٢' and '1_000' are not).
+_INTEGER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+# Longest key name worth a spelling suggestion (the longest key has 26 characters).
+_SUGGEST_MAX = 64
 
 ConfigType = Literal["string", "integer", "boolean", "array"]
 T = TypeVar("T")
@@ -58,6 +66,30 @@ class ConfigError(ValueError):
         )
 
 
+def shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters with the full length said, for messages."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(value) if isinstance(value, str | list | dict) else len(text)} characters)"
+
+
+def shown_name(name: str, limit: int = 80) -> str:
+    """A key name for messages, cut to ``limit`` characters."""
+    return name if len(name) <= limit else f"{name[:limit]}... ({len(name)} characters)"
+
+
+def suggest(name: str, names: Sequence[str]) -> str:
+    """``; did you mean webstack:<key>?`` for the closest key name, or ``''``."""
+    if len(name) > _SUGGEST_MAX:
+        return ""
+    lowered = {n.lower(): n for n in names}
+    match = lowered.get(name.lower()) or next(
+        iter(difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)), None
+    )
+    return f"; did you mean {PROJECT}:{lowered.get(match, match)}?" if match else ""
+
+
 class SecretStr:
     """A config secret in memory: never shown by repr/str, revealed only into a Pulumi secret."""
 
@@ -94,15 +126,45 @@ class Reader:
         self._secret_keys = secret_keys
         self._keys = {k.name: k for k in keys}
         self.problems: list[str] = []
-        unknown = sorted(set(raw) - set(self._keys))
+        unknown = sorted(str(name) for name in set(raw) - set(self._keys))
         for name in unknown:
-            self.problems.append(f"{PROJECT}:{name}: unknown config key; remove it or check the spelling")
+            if ":" in name:
+                self._foreign(name)
+                continue
+            self.problems.append(
+                f"{PROJECT}:{shown_name(name)}: unknown config key; remove it or check the spelling"
+                f"{suggest(name, list(self._keys))}"
+            )
         for key in keys:
             if key.secret and raw.get(key.name) not in (None, [], "", "[]") and key.name not in secret_keys:
                 self.problems.append(
                     f"{PROJECT}:{key.name}: holds plaintext; set it with `pulumi config set --secret` "
                     "so it is stored encrypted"
                 )
+
+    def _foreign(self, name: str) -> None:
+        """A config key under another namespace: this program never reads it. Flag the ones that
+        were meant for it (a webstack key name, or a namespace spelled like the project)."""
+        namespace, _, bare = name.partition(":")
+        if namespace in PROVIDER_NAMESPACES:
+            return
+        close = len(namespace) <= _SUGGEST_MAX and (
+            namespace.lower() == PROJECT or difflib.SequenceMatcher(None, namespace.lower(), PROJECT).ratio() >= 0.75
+        )
+        if bare in self._keys or close:
+            fix = (
+                f"set it as {PROJECT}:{bare}"
+                if bare in self._keys
+                else f"use the '{PROJECT}:' namespace{suggest(bare, list(self._keys))}"
+            )
+            self.problems.append(
+                f"{shown_name(name)}: is not read: the project's config keys start with '{PROJECT}:', not "
+                f"{shown(namespace + ':')}; {fix} and remove the old key"
+            )
+
+    def is_secret(self, name: str) -> bool:
+        """The engine holds this key's value encrypted."""
+        return name in self._secret_keys
 
     def _key(self, name: str) -> Key:
         return self._keys[name]
@@ -155,7 +217,8 @@ class Reader:
         if value is None:
             return ""
         if not isinstance(value, str):
-            self.fail(name, f"expected a string, got {type(value).__name__} {value!r}")
+            got = "a value (not shown: secret key)" if self._key(name).secret else shown(value)
+            self.fail(name, f"expected a string, got {type(value).__name__} {got}")
             return ""
         if self._key(name).required and not value.strip():
             self.fail(name, "must not be empty")
@@ -168,13 +231,12 @@ class Reader:
         if value is None:
             return fallback
         if isinstance(value, str):
-            try:
-                value = int(value.strip(), 10)
-            except ValueError:
-                self.fail(name, f"expected a whole number from {low} to {high}, got {value!r}")
+            if not _INTEGER.fullmatch(value):
+                self.fail(name, f"expected a whole number from {low} to {high}, got {shown(value)}")
                 return fallback
+            value = int(value, 10)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(name, f"expected a whole number from {low} to {high}, got {value!r}")
+            self.fail(name, f"expected a whole number from {low} to {high}, got {shown(value)}")
             return fallback
         if not low <= value <= high:
             self.fail(name, f"{value} is out of range; use a whole number from {low} to {high}")
@@ -186,17 +248,18 @@ class Reader:
         default = bool(self._key(name).default) if not self._key(name).required else False
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
+        # As the engine writes a boolean: exactly 'true' or 'false'.
+        if isinstance(value, str) and value in ("true", "false"):
+            return value == "true"
         if value is not None:
-            self.fail(name, f"expected true or false, got {value!r}")
+            self.fail(name, f"expected true or false, got {shown(value)}")
         return default
 
     def choice(self, name: str, choices: tuple[str, ...]) -> str:
         value = self.string(name)
         if value not in choices:
             if value or not self._key(name).required:
-                self.fail(name, f"{value!r} is not one of {', '.join(repr(c) for c in choices)}")
+                self.fail(name, f"{shown(value)} is not one of {', '.join(repr(c) for c in choices)}")
             return choices[0]
         return value
 
@@ -204,17 +267,17 @@ class Reader:
         """An array of strings; the engine hands arrays over as JSON text."""
         value = self._value(name)
         # A secret key's value never goes into an error message: it may be the secret itself.
-        shown = "a value (not shown: secret key)" if self._key(name).secret else None
+        hidden = "a value (not shown: secret key)" if self._key(name).secret else None
         if isinstance(value, str):
             try:
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                self.fail(name, f'expected a list of strings such as ["a", "b"], got {shown or repr(value)}')
+            except (json.JSONDecodeError, RecursionError):
+                self.fail(name, f'expected a list of strings such as ["a", "b"], got {hidden or shown(value)}')
                 return ()
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(name, f'expected a list of strings such as ["a", "b"], got {shown or repr(value)}')
+            self.fail(name, f'expected a list of strings such as ["a", "b"], got {hidden or shown(value)}')
             return ()
         return tuple(value)
 
@@ -224,24 +287,30 @@ class Reader:
         for item in self.strings(name):
             key, sep, val = item.partition("=")
             if not sep or not key:
-                shown = "[secret]" if secret else repr(item)
-                self.fail(name, f"entry {shown} is not of the form NAME=value")
+                self.fail(name, f"entry {'[secret]' if secret else shown(item)} is not of the form NAME=value")
                 continue
             out.append((key, SecretStr(val) if secret else val))
         return tuple(out)
 
     def requests_and_limits(self, keys: Mapping[str, tuple[str, str]]) -> tuple[dict[str, str], dict[str, str]]:
-        """Read ``resource -> (request key, limit key)``: positive quantities, each request ≤ its limit."""
+        """Read ``resource -> (request key, limit key)``: positive quantities (whole millicores of
+        CPU, whole bytes of memory), each request ≤ its limit."""
         requests: dict[str, str] = {}
         limits: dict[str, str] = {}
         for resource, (req_key, lim_key) in keys.items():
             before = len(self.problems)
-            request = self.string(req_key, check_positive_quantity)
-            limit = self.string(lim_key, check_positive_quantity)
+            check = check_cpu_quantity if resource == "cpu" else check_byte_quantity
+            request = self.string(req_key, check)
+            limit = self.string(lim_key, check)
             requests[resource], limits[resource] = request, limit
             if len(self.problems) == before:  # each amount is fine on its own: compare them
                 self.validate(check_request_within_limit, request, limit, self.what(req_key), self.what(lim_key))
         return requests, limits
+
+    def ok(self, *names: str) -> bool:
+        """No problem recorded so far for any of these keys: a cross-field check may read them."""
+        prefixes = tuple(f"{self.what(name)}:" for name in names)
+        return not any(problem.startswith(prefixes) for problem in self.problems)
 
     def raise_if_problems(self) -> None:
         if self.problems:
