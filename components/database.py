@@ -46,6 +46,7 @@ from components.validation import (
     check_positive_quantity,
     check_requests_and_limits,
     parse_quantity,
+    shown,
 )
 
 DEFAULT_IMAGE = "postgres:17.6-alpine"
@@ -115,7 +116,7 @@ def check_pg_identifier(value: str, what: str) -> str:
     """A database or role name that needs no quoting: lowercase letters, digits and '_'."""
     if not isinstance(value, str) or not _PG_IDENTIFIER.fullmatch(value):
         raise ValueError(
-            f"{what}: {value!r} is not a plain PostgreSQL name; use 1-63 lowercase letters, digits and "
+            f"{what}: {shown(value)} is not a plain PostgreSQL name; use 1-63 lowercase letters, digits and "
             "'_', starting with a letter or '_' (e.g. 'app')"
         )
     return value
@@ -126,7 +127,7 @@ def check_storage_size(value: str, what: str) -> Decimal:
     amount = check_positive_quantity(value, what)
     if amount != amount.to_integral_value():
         raise ValueError(
-            f"{what}: {value!r} is not a whole number of bytes; use a size such as '512Mi', '10Gi' or '1Ti'"
+            f"{what}: {shown(value)} is not a whole number of bytes; use a size such as '512Mi', '10Gi' or '1Ti'"
         )
     return amount
 
@@ -174,7 +175,7 @@ def _cron_number(token: str, field: str, low: int, high: int, names: Mapping[str
     if lowered in names:
         return names[lowered]
     if not _WHOLE_NUMBER.fullmatch(token):
-        raise ValueError(f"{field} {token!r} is not a number")
+        raise ValueError(f"{field} {shown(token)} is not a number")
     number = int(token)
     if not low <= number <= high:
         raise ValueError(f"{field} {number} is outside {low}-{high}")
@@ -185,15 +186,15 @@ def _check_cron_field(text: str, field: str, low: int, high: int, names: Mapping
     for part in text.split(","):
         base, slash, step = part.partition("/")
         if slash and (not _WHOLE_NUMBER.fullmatch(step) or int(step) < 1):
-            raise ValueError(f"{field} step {step!r} is not a whole number of at least 1")
+            raise ValueError(f"{field} step {shown(step)} is not a whole number of at least 1")
         if base in ("*", "?"):
             continue
         if not base:
-            raise ValueError(f"{field} has an empty entry in {text!r}")
+            raise ValueError(f"{field} has an empty entry in {shown(text)}")
         start, dash, end = base.partition("-")
         first = _cron_number(start, field, low, high, names)
         if dash and _cron_number(end, field, low, high, names) < first:
-            raise ValueError(f"{field} range {base!r} runs backwards")
+            raise ValueError(f"{field} range {shown(base)} runs backwards")
 
 
 def check_cron_schedule(value: str, what: str) -> str:
@@ -208,22 +209,22 @@ def check_cron_schedule(value: str, what: str) -> str:
     )
     # Printable ASCII, spaces between the fields: no tab, newline or non-ASCII digit or space.
     if not isinstance(value, str) or not _CRON_TEXT.fullmatch(value) or value != value.strip():
-        raise ValueError(f"{what}: {value!r} is not a cron schedule; {fix}")
+        raise ValueError(f"{what}: {shown(value)} is not a cron schedule; {fix}")
     text = value
     if text.startswith("@"):
         if text.lower() not in CRON_MACROS:
-            raise ValueError(f"{what}: {value!r} is not a supported macro; {fix}")
+            raise ValueError(f"{what}: {shown(value)} is not a supported macro; {fix}")
         return value
     if "TZ=" in text.upper():
-        raise ValueError(f"{what}: {value!r} sets a time zone; the schedule runs in UTC, so drop it and {fix}")
+        raise ValueError(f"{what}: {shown(value)} sets a time zone; the schedule runs in UTC, so drop it and {fix}")
     fields = text.split()
     if len(fields) != len(_CRON_FIELDS):
-        raise ValueError(f"{what}: {value!r} has {len(fields)} fields, not 5; {fix}")
+        raise ValueError(f"{what}: {shown(value)} has {len(fields)} fields, not 5; {fix}")
     for field_text, (field, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
         try:
             _check_cron_field(field_text, field, low, high, names)
         except ValueError as err:
-            raise ValueError(f"{what}: {value!r} is not a valid cron schedule ({err}); {fix}") from err
+            raise ValueError(f"{what}: {shown(value)} is not a valid cron schedule ({err}); {fix}") from err
     return value
 
 

@@ -70,6 +70,15 @@ _IMAGE = re.compile(
 DNS_LABEL_FIX = "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters with the full length said: a
+    hostile 64 KiB value makes an unreadable message and costs a copy per message."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 class ImageRef(NamedTuple):
     name: str
     tag: str | None
@@ -85,7 +94,7 @@ class ImageRef(NamedTuple):
 
 def check_dns_label(value: str, what: str) -> str:
     if not isinstance(value, str) or len(value) > 63 or not _DNS_LABEL.fullmatch(value):
-        raise ValueError(f"{what}: {value!r} is not a valid DNS-1123 label; {DNS_LABEL_FIX}")
+        raise ValueError(f"{what}: {shown(value)} is not a valid DNS-1123 label; {DNS_LABEL_FIX}")
     return value
 
 
@@ -93,7 +102,7 @@ def check_dns1035_label(value: str, what: str) -> str:
     """A DNS-1123 label that starts with a letter: what a Service name must be."""
     check_dns_label(value, what)
     if not value[0].isalpha():
-        raise ValueError(f"{what}: {value!r} must start with a letter (it names a Service, an RFC 1035 label)")
+        raise ValueError(f"{what}: {shown(value)} must start with a letter (it names a Service, an RFC 1035 label)")
     return value
 
 
@@ -107,7 +116,7 @@ def check_cidr(value: str, what: str) -> str:
         network = None
     if network is None:
         raise ValueError(
-            f"{what}: {value!r} is not a network in CIDR notation; use an address and a prefix length with "
+            f"{what}: {shown(value)} is not a network in CIDR notation; use an address and a prefix length with "
             "no host bits set, such as '10.20.0.0/16', '203.0.113.7/32' or '0.0.0.0/0'"
         )
     return value
@@ -125,7 +134,7 @@ def check_email(value: str, what: str) -> str:
         or "." not in domain
         or not _is_dns_subdomain(domain.lower())
     ):
-        raise ValueError(f"{what}: {value!r} is not an email address; use one such as ops@example.com")
+        raise ValueError(f"{what}: {shown(value)} is not an email address; use one such as ops@example.com")
     return value
 
 
@@ -136,7 +145,7 @@ def _is_dns_subdomain(value: str) -> bool:
 def check_dns_subdomain(value: str, what: str) -> str:
     if not isinstance(value, str) or not _is_dns_subdomain(value):
         raise ValueError(
-            f"{what}: {value!r} is not a valid DNS-1123 subdomain; use lowercase letters, digits, "
+            f"{what}: {shown(value)} is not a valid DNS-1123 subdomain; use lowercase letters, digits, "
             "'-' and '.', at most 253 characters, each dot-separated part starting and ending "
             "with a letter or digit"
         )
@@ -155,7 +164,7 @@ def check_hostname(value: str, what: str) -> str:
         or host.replace(".", "").isdigit()
     ):
         raise ValueError(
-            f"{what}: {value!r} is not a valid DNS host name; use a lowercase fully qualified "
+            f"{what}: {shown(value)} is not a valid DNS host name; use a lowercase fully qualified "
             "name such as 'app.example.com' (an optional leading '*.' wildcard), no IP address, "
             "scheme, port or path"
         )
@@ -167,7 +176,7 @@ def parse_quantity(value: str, what: str) -> Decimal:
     match = _QUANTITY.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise ValueError(
-            f"{what}: {value!r} is not a Kubernetes quantity; use a number with an optional "
+            f"{what}: {shown(value)} is not a Kubernetes quantity; use a number with an optional "
             "suffix: m for milli-CPU ('500m'), Ki/Mi/Gi/Ti for bytes ('512Mi', '10Gi'), or "
             "k/M/G/T for decimal units ('1G')"
         )
@@ -180,13 +189,13 @@ def parse_quantity(value: str, what: str) -> Decimal:
     try:
         return number * Decimal(10) ** int(suffix[1:])
     except (ArithmeticError, ValueError) as err:  # decimal.Overflow, or an exponent too long for int()
-        raise ValueError(f"{what}: {value!r} is out of range; use a realistic amount such as '1e3'") from err
+        raise ValueError(f"{what}: {shown(value)} is out of range; use a realistic amount such as '1e3'") from err
 
 
 def check_positive_quantity(value: str, what: str) -> Decimal:
     amount = parse_quantity(value, what)
     if amount <= 0:
-        raise ValueError(f"{what}: {value!r} must be greater than zero")
+        raise ValueError(f"{what}: {shown(value)} must be greater than zero")
     return amount
 
 
@@ -195,7 +204,7 @@ def check_cpu_quantity(value: str, what: str) -> Decimal:
     amount = check_positive_quantity(value, what)
     if amount * 1000 != (amount * 1000).to_integral_value():
         raise ValueError(
-            f"{what}: {value!r} is finer than a millicore, which Kubernetes rounds up; use whole millicores "
+            f"{what}: {shown(value)} is finer than a millicore, which Kubernetes rounds up; use whole millicores "
             "such as '250m' or cores such as '0.5' or '2'"
         )
     return amount
@@ -206,7 +215,7 @@ def check_byte_quantity(value: str, what: str) -> Decimal:
     amount = check_positive_quantity(value, what)
     if amount != amount.to_integral_value():
         raise ValueError(
-            f"{what}: {value!r} is not a whole number of bytes (the suffix m means thousandths); use a binary "
+            f"{what}: {shown(value)} is not a whole number of bytes (the suffix m means thousandths); use a binary "
             "suffix such as '512Mi' or '2Gi', or a decimal one such as '500M'"
         )
     return amount
@@ -215,7 +224,7 @@ def check_byte_quantity(value: str, what: str) -> Decimal:
 def check_request_within_limit(request: str, limit: str, what_request: str, what_limit: str) -> None:
     if parse_quantity(request, what_request) > parse_quantity(limit, what_limit):
         raise ValueError(
-            f"{what_request}: the request {request!r} is above the limit {limit!r} "
+            f"{what_request}: the request {shown(request)} is above the limit {shown(limit)} "
             f"({what_limit}); lower the request or raise the limit"
         )
 
@@ -239,7 +248,7 @@ def parse_image(value: str, what: str) -> ImageRef:
     match = _IMAGE.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise ValueError(
-            f"{what}: {value!r} is not a valid image reference; use "
+            f"{what}: {shown(value)} is not a valid image reference; use "
             "'[registry/]repository:tag' or '[registry/]repository@sha256:<digest>', e.g. "
             "'ghcr.io/org/app:1.4.2'"
         )
@@ -251,7 +260,7 @@ def check_pinned_image(value: str, what: str) -> ImageRef:
     ref = parse_image(value, what)
     if ref.digest is None and (ref.tag is None or ref.tag == "latest"):
         raise ValueError(
-            f"{what}: {value!r} does not pin a version ({'untagged' if ref.tag is None else ':latest'}); "
+            f"{what}: {shown(value)} does not pin a version ({'untagged' if ref.tag is None else ':latest'}); "
             "use an explicit version tag such as ':1.4.2' or a digest '@sha256:...'"
         )
     return ref
@@ -259,20 +268,20 @@ def check_pinned_image(value: str, what: str) -> ImageRef:
 
 def check_port(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ValueError(f"{what}: {value!r} is not a valid port; use a whole number from 1 to 65535")
+        raise ValueError(f"{what}: {shown(value)} is not a valid port; use a whole number from 1 to 65535")
     return value
 
 
 def check_int_range(value: int, what: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{what}: {value!r} is out of range; use a whole number from {low} to {high}")
+        raise ValueError(f"{what}: {shown(value)} is out of range; use a whole number from {low} to {high}")
     return value
 
 
 def check_env_name(value: str, what: str) -> str:
     if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
         raise ValueError(
-            f"{what}: {value!r} is not a valid environment variable name; use letters, digits "
+            f"{what}: {shown(value)} is not a valid environment variable name; use letters, digits "
             "and '_', not starting with a digit"
         )
     return value
@@ -284,7 +293,7 @@ def check_http_path(value: str, what: str) -> str:
     path, question, query = value.partition("?") if isinstance(value, str) else ("", "", "")
     if not _URL_PATH.fullmatch(path) or (question and not _URL_QUERY.fullmatch(query)):
         raise ValueError(
-            f"{what}: {value!r} is not an HTTP path; use an absolute path such as '/health' in URL characters "
+            f"{what}: {shown(value)} is not an HTTP path; use an absolute path such as '/health' in URL characters "
             "(ASCII letters, digits, '-._~!$&'()*+,;=:@/' and %XX escapes; no spaces)"
         )
     return value
@@ -300,7 +309,7 @@ def check_ingress_path(value: str, what: str) -> str:
         or value.endswith(_INGRESS_PATH_SUFFIXES)
     ):
         raise ValueError(
-            f"{what}: {value!r} is not a path an Ingress accepts; use an absolute path such as '/' or '/api' in "
+            f"{what}: {shown(value)} is not a path an Ingress accepts; use an absolute path such as '/' or '/api' in "
             "URL characters (no spaces, query or '#'), without '//', '/./', '/../' or '%2f' and not ending in "
             "'/.' or '/..'"
         )
@@ -318,7 +327,7 @@ def check_qualified_name(value: str, what: str) -> str:
         or (slash and not _is_dns_subdomain(prefix))
     ):
         raise ValueError(
-            f"{what}: {value!r} is not a valid annotation or label key; use [prefix/]name, the name at most 63 "
+            f"{what}: {shown(value)} is not a valid annotation or label key; use [prefix/]name, the name at most 63 "
             "ASCII letters, digits, '-', '_' or '.', starting and ending with a letter or digit, the optional "
             "prefix a DNS subdomain such as 'example.com'"
         )
@@ -333,7 +342,7 @@ def check_annotations(annotations: Sequence[tuple[str, str]], what: str) -> None
     for key, value in annotations:
         check_qualified_name(key, what)
         if key in seen:
-            raise ValueError(f"{what}: {key!r} is set twice; set each annotation once")
+            raise ValueError(f"{what}: {shown(key)} is set twice; set each annotation once")
         seen.add(key)
         size += len(key.encode()) + len(value.encode())
     if size > MAX_ANNOTATIONS_BYTES:
@@ -354,7 +363,7 @@ def check_secret_key(value: str, what: str) -> str:
         or value == "."
     ):
         raise ValueError(
-            f"{what}: {value!r} is not a Secret key; use at most 253 ASCII letters, digits, '-', '_' or '.', "
+            f"{what}: {shown(value)} is not a Secret key; use at most 253 ASCII letters, digits, '-', '_' or '.', "
             "not '.' and not starting with '..' (e.g. 'password')"
         )
     return value
@@ -368,7 +377,7 @@ def check_egress_cidr(value: str, what: str) -> str:
     for address, block in METADATA_NETWORKS:
         if network.version == block.version and address in network and network.subnet_of(block):  # type: ignore[arg-type]
             raise ValueError(
-                f"{what}: {value!r} holds the cloud instance metadata address {address}, which hands out the "
+                f"{what}: {shown(value)} holds the cloud instance metadata address {address}, which hands out the "
                 "node's credentials; drop it (a wide network such as '0.0.0.0/0' is fine: the address is carved "
                 "out of it)"
             )
@@ -377,7 +386,7 @@ def check_egress_cidr(value: str, what: str) -> str:
 
 def check_choice(value: str, what: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise ValueError(f"{what}: {value!r} is not one of {', '.join(repr(c) for c in choices)}")
+        raise ValueError(f"{what}: {shown(value)} is not one of {', '.join(repr(c) for c in choices)}")
     return value
 
 
@@ -500,7 +509,7 @@ def check_pg_unreserved(value: str, what: str) -> str:
     """A PostgreSQL name that is not a reserved key word (those always need quoting)."""
     if value in PG_RESERVED_WORDS:
         raise ValueError(
-            f"{what}: {value!r} is a reserved word in PostgreSQL's SQL grammar; choose another name such as 'app'"
+            f"{what}: {shown(value)} is a reserved word in PostgreSQL's SQL grammar; choose another name such as 'app'"
         )
     return value
 
@@ -514,7 +523,7 @@ def check_pg_role_name(value: str, what: str) -> str:
             if value == "postgres"
             else "is reserved by PostgreSQL ('public', 'none' and names starting with 'pg_')"
         )
-        raise ValueError(f"{what}: {value!r} {reason}; choose another name such as 'app'")
+        raise ValueError(f"{what}: {shown(value)} {reason}; choose another name such as 'app'")
     return value
 
 
@@ -523,6 +532,7 @@ def check_pg_database_name(value: str, what: str) -> str:
     check_pg_unreserved(value, what)
     if value in PG_RESERVED_DATABASES:
         raise ValueError(
-            f"{what}: {value!r} is a template database every cluster already has; choose another name such as 'app'"
+            f"{what}: {shown(value)} is a template database every cluster already has; choose another name "
+            "such as 'app'"
         )
     return value

@@ -126,6 +126,13 @@ def test_annotation_set_twice_is_refused() -> None:
     )
 
 
+def test_a_long_bad_value_is_shown_cut_with_its_length() -> None:
+    assert one_problem(namespace="A" * 70_000) == (
+        f"webstack:namespace: '{'A' * 80}'... (70000 characters) is not a valid DNS-1123 label; use at most 63 "
+        "lowercase letters, digits and '-', starting and ending with a letter or digit"
+    )
+
+
 def test_annotations_over_256_kib_are_refused() -> None:
     assert one_problem(serviceAnnotations=["a=" + "x" * (256 * 1024)]) == (
         "webstack:serviceAnnotations: the annotations take 262145 bytes; Kubernetes allows 262144 bytes for all "
@@ -218,8 +225,10 @@ def test_cron_schedule_with_non_ascii_digits_or_stray_whitespace_is_refused(sche
 @pytest.mark.parametrize("key", ["pass word", "..password", ".", "pässword", "a" * 254, "key\n"])
 def test_secret_key_outside_kubernetes_syntax_is_refused(key: str) -> None:
     problem = one_problem(dbGeneratePassword=False, dbExistingSecret="db-creds", dbExistingSecretKey=key)
+    # A long value is shown cut to 80 characters, with its length.
+    seen = repr(key) if len(key) <= 80 else f"'{'a' * 80}'... (254 characters)"
     assert problem == (
-        f"webstack:dbExistingSecretKey: {key!r} is not a Secret key; use at most 253 ASCII letters, digits, '-', "
+        f"webstack:dbExistingSecretKey: {seen} is not a Secret key; use at most 253 ASCII letters, digits, '-', "
         "'_' or '.', not '.' and not starting with '..' (e.g. 'password')"
     )
 

@@ -339,14 +339,30 @@ def test_credential_in_a_secret_chart_values_key_is_accepted_and_marked_secret()
 
 def test_chart_value_that_is_not_yaml_is_refused() -> None:
     assert one_problem(chartValues=["traefik:a.b=[unclosed"]) == (
-        "webstack:chartValues: entry 'traefik:a.b' has a value that is not valid YAML (or uses aliases); quote it"
+        "webstack:chartValues: entry 'traefik:a.b' has a value that is not valid YAML (or uses aliases, or nests "
+        "over 32 levels); quote it"
     )
+
+
+def test_chart_value_nested_too_deep_is_refused() -> None:
+    assert one_problem(chartValues=["traefik:a=" + "[" * 33 + "]" * 33]) == (
+        "webstack:chartValues: entry 'traefik:a' has a value that is not valid YAML (or uses aliases, or nests over "
+        "32 levels); quote it"
+    )
+
+
+def test_chart_value_nested_32_deep_is_accepted() -> None:
+    value = _platform(chartValues=["traefik:a=" + "[" * 32 + "]" * 32]).chart_values["traefik"]["a"]
+    for _ in range(31):
+        value = value[0]
+    assert value == []
 
 
 def test_chart_value_with_a_yaml_alias_is_refused() -> None:
     entry = "traefik:a=[&x [1, 2], *x, *x]"
     assert one_problem(chartValues=[entry]) == (
-        "webstack:chartValues: entry 'traefik:a' has a value that is not valid YAML (or uses aliases); quote it"
+        "webstack:chartValues: entry 'traefik:a' has a value that is not valid YAML (or uses aliases, or nests "
+        "over 32 levels); quote it"
     )
 
 

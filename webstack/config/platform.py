@@ -27,8 +27,9 @@ from components.validation import (
     check_hostname,
     check_http_path,
     check_ingress_path,
+    shown,
 )
-from webstack.config.spec import Key, Reader, SecretStr, shown
+from webstack.config.spec import Key, Reader, SecretStr
 
 NO_ISSUER = "none"
 TLS_ISSUERS = (*ISSUERS, NO_ISSUER)
@@ -38,6 +39,8 @@ DEFAULT_ISSUER = {"dev": SELF_SIGNED, "staging": LETSENCRYPT_STAGING, "prod": LE
 # in plain config. A key ending in one of the reference suffixes names where a credential is kept
 # (a Secret's name, a key in it, a file), not the credential, and stays allowed.
 _SECRET_WORDS = ("password", "passwd", "token", "apikey", "secretkey", "privatekey", "accesskey", "clientsecret")
+# Deepest nesting of one chart value; real chart values stay well within it.
+MAX_VALUE_DEPTH = 32
 _REFERENCE_SUFFIXES = ("secretname", "secretref", "existingsecret", "key", "file", "path")
 
 KEYS: tuple[Key, ...] = (
@@ -341,10 +344,54 @@ def credential_paths(value: Any, path: str) -> Iterator[str]:
             stack.extend((item, f"{where}[{index}]") for index, item in enumerate(node))
 
 
+def _flow_depth(text: str) -> int:
+    """How deep '[' and '{' nest in ``text``, outside quoted strings: one pass. The YAML scanner
+    costs depth × length on deep flow nesting, so depth is checked before the text is parsed."""
+    depth = deepest = 0
+    quote = ""
+    last = ""  # the last character outside strings and blanks: a quote opens a string only after these
+    i = 0
+    while i < len(text):
+        char = text[i]
+        i += 1
+        if quote == '"':
+            if char == "\\":
+                i += 1  # an escaped character, perhaps a quote
+            elif char == '"':
+                quote, last = "", '"'
+        elif quote == "'":
+            if char == "'" and text[i : i + 1] == "'":
+                i += 1  # '' is a quote inside a single-quoted string
+            elif char == "'":
+                quote, last = "", "'"
+        elif char in "\"'" and last in ("", "[", "{", ",", ":", "-", "?"):
+            quote = char
+        else:
+            if char in "[{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char in "]}":
+                depth -= 1
+            if not char.isspace():
+                last = char
+    return deepest
+
+
 def _load_yaml(text: str) -> Any:
-    """A YAML value without aliases: an alias can make a few bytes expand into a huge value."""
-    if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
-        raise yaml.YAMLError("aliases are not allowed")
+    """A YAML value nested at most MAX_VALUE_DEPTH deep and without aliases (a few bytes could
+    expand into a huge value); the parser's events are read before the value is built."""
+    if _flow_depth(text) > MAX_VALUE_DEPTH:
+        raise yaml.YAMLError(f"nested deeper than {MAX_VALUE_DEPTH} levels")
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.YAMLError("aliases are not allowed")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_VALUE_DEPTH:
+                raise yaml.YAMLError(f"nested deeper than {MAX_VALUE_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     return yaml.safe_load(text)
 
 
@@ -386,7 +433,11 @@ def _parse_chart_values(r: Reader) -> dict[str, dict[str, Any]]:
             value = _load_yaml(raw) if raw else ""
         except (yaml.YAMLError, RecursionError):
             where = "[secret]" if secret else shown(target)
-            r.fail("chartValues", f"entry {where} has a value that is not valid YAML (or uses aliases); quote it")
+            r.fail(
+                "chartValues",
+                f"entry {where} has a value that is not valid YAML (or uses aliases, or nests over "
+                f"{MAX_VALUE_DEPTH} levels); quote it",
+            )
             continue
         if not secret:
             found = list(credential_paths(value, dotted))
@@ -402,14 +453,25 @@ def _parse_chart_values(r: Reader) -> dict[str, dict[str, Any]]:
     return values
 
 
+def _is_dir(path: str) -> bool:
+    """``path`` is a directory; False for a name the system refuses (too long, a NUL byte)."""
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def _check_chart_dir(path: str, what: str) -> None:
     """An unpacked chart directory with a Chart.yaml (a packaged chart has no version to pin it by)."""
-    if not Path(path).is_dir():
+    if not _is_dir(path):
         raise ValueError(
             f"{what}: {path!r} is not a directory here (paths are relative to the project directory); give the "
             "directory of an unpacked chart (e.g. from `helm pull --untar`)"
         )
-    read_local_chart(path, what)
+    try:
+        read_local_chart(path, what)
+    except OSError as err:
+        raise ValueError(f"{what}: {shown(path)} cannot be read ({err.strerror}); check its permissions") from err
 
 
 def _parse_chart_paths(r: Reader) -> tuple[tuple[str, str], ...]:
@@ -469,7 +531,7 @@ def parse(r: Reader, environment: str) -> PlatformSettings:
         seen.setdefault(value, key)
     password = r.string("grafanaAdminPassword")
     charts_dir = r.string("chartsLocalDir")
-    if charts_dir and not Path(charts_dir).is_dir():
+    if charts_dir and not _is_dir(charts_dir):
         r.fail(
             "chartsLocalDir",
             f"{shown(charts_dir)} is not a directory here (paths are relative to the project directory); give the "

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from components.validation import check_byte_quantity, check_cpu_quantity, check_request_within_limit
+from components.validation import check_byte_quantity, check_cpu_quantity, check_request_within_limit, shown
 
 PROJECT = "webstack"
 # Config namespaces of the providers the program uses: their keys are not this project's.
@@ -64,14 +64,6 @@ class ConfigError(ValueError):
             f"{'s' if len(self.problems) != 1 else ''}):\n{lines}\n"
             "Fix with `pulumi config set webstack:<key> <value>` (add `--path` for nested keys)."
         )
-
-
-def shown(value: Any, limit: int = 80) -> str:
-    """``repr(value)``, cut to ``limit`` characters with the full length said, for messages."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(value) if isinstance(value, str | list | dict) else len(text)} characters)"
 
 
 def shown_name(name: str, limit: int = 80) -> str:
