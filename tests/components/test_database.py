@@ -34,6 +34,26 @@ ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 MOCK_PASSWORD = "mock-generated-password-Zq8v"
 CLIENTS = {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "shop", "app.kubernetes.io/component": "web"}
+# The restricted Pod Security settings every database pod and container must carry, written out.
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "fsGroup": 10001,
+    "fsGroupChangePolicy": "OnRootMismatch",
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "allowPrivilegeEscalation": False,
+    "privileged": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+SERVER = {"app.kubernetes.io/component": "database", "app.kubernetes.io/instance": "db", "app.kubernetes.io/name": "db"}
 
 
 def _args(**overrides: Any) -> PostgresDatabaseArgs:
@@ -395,8 +415,8 @@ def test_backup_cronjob_runs_pg_dump_on_the_schedule_in_utc(mocks: Recorder) -> 
 def test_backup_pod_has_the_same_security_context(mocks: Recorder) -> None:
     _build(backup={"schedule": "@daily"})
     pod = mocks.one(CRONJOB).spec["jobTemplate"]["spec"]["template"]["spec"]
-    assert pod["securityContext"] == _pod(mocks)["securityContext"]
-    assert pod["containers"][0]["securityContext"] == _container(mocks)["securityContext"]
+    assert pod["securityContext"] == POD_SECURITY
+    assert pod["containers"][0]["securityContext"] == CONTAINER_SECURITY
     assert pod["automountServiceAccountToken"] is False
     assert pod["serviceAccountName"] == "db"
 
@@ -432,7 +452,9 @@ def test_backup_pods_may_reach_the_database(mocks: Recorder) -> None:
     egress = _policy(mocks, "db-egress-backup")
     assert egress["podSelector"] == {"matchLabels": backup_selector}
     assert egress["policyTypes"] == ["Egress"]
-    assert egress["egress"] == _policy(mocks, "db-egress-clients")["egress"]
+    assert egress["egress"] == [
+        {"to": [{"podSelector": {"matchLabels": SERVER}}], "ports": [{"port": 5432, "protocol": "TCP"}]}
+    ]
 
 
 def test_clients_may_connect_to_5432_of_the_server_only(mocks: Recorder) -> None:
@@ -458,7 +480,7 @@ def test_metrics_sidecar_exposes_a_named_metrics_port_on_the_service(mocks: Reco
     exporter = _container(mocks, "exporter")
     assert exporter["image"] == DEFAULT_EXPORTER_IMAGE
     assert exporter["ports"] == [{"name": "metrics", "containerPort": 9187, "protocol": "TCP"}]
-    assert exporter["securityContext"] == _container(mocks)["securityContext"]
+    assert exporter["securityContext"] == CONTAINER_SECURITY
     env = _env(exporter)
     assert env["DATA_SOURCE_URI"] == "127.0.0.1:5432/app?sslmode=disable"
     assert env["DATA_SOURCE_PASS_FILE"] == PASSWORD_FILE

@@ -63,18 +63,33 @@ def test_default_installs_traefik_cert_manager_and_monitoring(mocks: Recorder) -
     assert mocks.one("webstack:platform:Platform").name == "platform"
 
 
+# What each release must install, written out: (chart input, version, repositoryOpts or None for OCI).
+PINNED: dict[str, tuple[str, str, dict[str, str] | None]] = {
+    "traefik": ("traefik", "41.5.0", {"repo": "https://traefik.github.io/charts"}),
+    "ingress-nginx": ("ingress-nginx", "4.14.3", {"repo": "https://kubernetes.github.io/ingress-nginx"}),
+    "cert-manager": ("oci://quay.io/jetstack/charts/cert-manager", "v1.21.2", None),
+    "kube-prometheus-stack": (
+        "kube-prometheus-stack",
+        "89.2.3",
+        {"repo": "https://prometheus-community.github.io/helm-charts"},
+    ),
+}
+
+
+def _source(release: Any) -> tuple[str, str, dict[str, str] | None]:
+    inputs = release.inputs
+    return inputs["chart"], inputs["version"], inputs.get("repositoryOpts")
+
+
 @pytest.mark.parametrize("addon", ["traefik", "cert-manager", "kube-prometheus-stack"])
 def test_releases_use_the_pinned_chart_version_and_source(mocks: Recorder, addon: str) -> None:
     _build()
-    inputs = _release(mocks, addon).inputs
-    pin = CHARTS[addon]
-    assert inputs["version"] == pin["version"]
-    if pin["repo"].startswith("oci://"):
-        assert inputs["chart"] == f"{pin['repo']}/{pin['chart']}"
-        assert "repositoryOpts" not in inputs
-    else:
-        assert inputs["chart"] == pin["chart"]
-        assert inputs["repositoryOpts"] == {"repo": pin["repo"]}
+    assert _source(_release(mocks, addon)) == PINNED[addon]
+
+
+def test_ingress_nginx_release_uses_its_pinned_chart_version_and_source(mocks: Recorder) -> None:
+    _build(ingress_controller="ingress-nginx", ingress_class_name="nginx")
+    assert _source(_release(mocks, "ingress-nginx")) == PINNED["ingress-nginx"]
 
 
 def test_pins_are_exact_released_versions() -> None:
@@ -421,12 +436,7 @@ def test_stack_releases_chart_version_source_and_values(mocks: Recorder, stack: 
     releases = {r.inputs["name"]: r for r in mocks.of_type(RELEASE)}
     assert sorted(releases) == EXPECTED_ADDONS[stack]
     for addon, release in releases.items():
-        pin = CHARTS[addon]
-        assert release.inputs["version"] == pin["version"]
-        if pin["repo"].startswith("oci://"):
-            assert release.inputs["chart"] == f"{pin['repo']}/{pin['chart']}"
-        else:
-            assert (release.inputs["chart"], release.inputs["repositoryOpts"]) == (pin["chart"], {"repo": pin["repo"]})
+        assert _source(release) == PINNED[addon]
     traefik = _values(releases["traefik"])
     assert traefik["ports"]["web"]["http"]["redirections"]["entryPoint"]["to"] == "websecure"
     assert _values(releases["cert-manager"])["crds"]["enabled"] is True

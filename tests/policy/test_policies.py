@@ -151,9 +151,16 @@ def test_container_policies_cover_init_containers_and_cronjobs() -> None:
     bare = {"name": "init", "image": "busybox:1.37"}
     props = deployment()
     props["spec"]["template"]["spec"]["initContainers"] = [bare]
-    for policy in ("container-resources", "container-run-as-non-root", "container-drop-all-capabilities"):
-        assert violations(policy, DEPLOYMENT, props) == [violations(policy, DEPLOYMENT, props)[0]]
-        assert "init container 'init'" in violations(policy, DEPLOYMENT, props)[0]
+    assert violations("container-resources", DEPLOYMENT, props) == [
+        "Deployment 'web': init container 'init' has no requests.cpu, requests.memory, limits.cpu, limits.memory: "
+        "set resources.requests and resources.limits for cpu and memory"
+    ]
+    assert violations("container-run-as-non-root", DEPLOYMENT, props) == [
+        "Deployment 'web': init container 'init' may run as root: set securityContext.runAsNonRoot: true"
+    ]
+    assert violations("container-drop-all-capabilities", DEPLOYMENT, props) == [
+        "Deployment 'web': init container 'init' keeps Linux capabilities: set securityContext.capabilities.drop: [ALL]"
+    ]
     # Init containers and run-to-completion jobs need no probes; everything else still applies.
     assert violations("container-probes", DEPLOYMENT, props) == []
     job = {

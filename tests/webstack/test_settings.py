@@ -11,15 +11,10 @@ import pytest
 
 from tests.harness import STACKS, stack_config
 from tests.webstack.loading import load_minimal, minimal_problems, one_problem
-from webstack.config import app, core
 from webstack.config.spec import ConfigError, SecretStr
 from webstack.settings import load_settings
 
 SECRET_ENV = frozenset({"appSecretEnv"})
-
-
-def _default(keys: tuple[Any, ...], name: str) -> Any:
-    return next(key.default for key in keys if key.name == name)
 
 
 # --- the stack files ----------------------------------------------------------------------
@@ -54,50 +49,42 @@ def test_prod_runs_at_least_three_autoscaled_replicas_spread_hard() -> None:
 
 
 def test_almost_empty_config_takes_every_core_default() -> None:
+    # The documented defaults (README's config table), written out: the secure settings.
     ns = load_minimal().namespace
-
-    def default(name: str) -> Any:
-        return _default(core.KEYS, name)
-
-    assert ns.name == default("namespace")
-    assert ns.pod_security == default("podSecurity")
+    assert ns.name == "webstack"
+    assert ns.pod_security == "restricted"
     assert ns.quota == {
-        "requests.cpu": default("quotaRequestsCpu"),
-        "requests.memory": default("quotaRequestsMemory"),
-        "limits.cpu": default("quotaLimitsCpu"),
-        "limits.memory": default("quotaLimitsMemory"),
-        "requests.storage": default("quotaStorage"),
-        "pods": str(default("quotaPods")),
+        "requests.cpu": "4",
+        "requests.memory": "8Gi",
+        "limits.cpu": "8",
+        "limits.memory": "16Gi",
+        "requests.storage": "100Gi",
+        "pods": "50",
     }
-    assert ns.default_requests == {"cpu": default("defaultCpuRequest"), "memory": default("defaultMemoryRequest")}
-    assert ns.default_limits == {"cpu": default("defaultCpuLimit"), "memory": default("defaultMemoryLimit")}
+    assert ns.default_requests == {"cpu": "100m", "memory": "128Mi"}
+    assert ns.default_limits == {"cpu": "500m", "memory": "256Mi"}
 
 
 def test_almost_empty_config_takes_every_app_default() -> None:
     settings = load_minimal()
-
-    def default(name: str) -> Any:
-        return _default(app.KEYS, name)
-
     got = settings.app
     assert settings.environment == "dev"
     assert (got.image, got.version) == ("x/y:1", "1")
-    assert got.name == default("appName")
-    assert got.port == default("appPort")
-    assert got.replicas == default("appReplicas")
-    assert got.requests == {"cpu": default("appCpuRequest"), "memory": default("appMemoryRequest")}
-    assert got.limits == {"cpu": default("appCpuLimit"), "memory": default("appMemoryLimit")}
-    assert got.health_path == default("appHealthPath")
-    assert got.ready_path == default("appReadyPath")
-    assert list(got.env) == default("appEnv")
-    assert list(got.secret_env) == default("appSecretEnv")
-    assert got.service_type == default("serviceType")
-    assert list(got.service_annotations) == default("serviceAnnotations")
-    assert got.autoscaling == default("autoscalingEnabled")
-    assert got.max_replicas == default("autoscalingMaxReplicas")
-    assert got.cpu_percent == default("autoscalingCpuPercent")
-    assert got.spread_policy == default("spreadPolicy")
-    assert list(got.egress_cidrs) == default("appEgressCidrs") == []
+    assert got.name == "web"
+    assert got.port == 8080
+    assert got.replicas == 2
+    assert got.requests == {"cpu": "100m", "memory": "128Mi"}
+    assert got.limits == {"cpu": "500m", "memory": "256Mi"}
+    assert (got.health_path, got.ready_path) == ("/health", "/ready")
+    assert got.env == ()
+    assert got.secret_env == ()
+    assert got.service_type == "ClusterIP"
+    assert got.service_annotations == ()
+    assert got.autoscaling is False
+    assert got.max_replicas == 10
+    assert got.cpu_percent == 70
+    assert got.spread_policy == "ScheduleAnyway"
+    assert got.egress_cidrs == ()
 
 
 def test_egress_cidrs_are_read_as_a_list_of_networks() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from tests.harness import STACKS, Recorder, stack_config, synth
+from tests.harness import STACKS, Recorder, install_mocks, stack_config, synth
 from webstack.settings import Settings, load_settings
 from webstack.stack import build_stack
 
@@ -102,10 +103,28 @@ def test_staging_is_production_shaped_at_smaller_scale(mocks: Recorder) -> None:
     assert any(r.name == f"{settings.app.name}-pdb" for r in mocks.of_type(PDB))
 
 
+def _registered(config_of: str, stack: str) -> list[tuple[str, str, str]]:
+    """Build ``config_of``'s stack file under the stack name ``stack``; every resource's type, name
+    and inputs, with the stack name written as <stack>."""
+    recorder = install_mocks(stack=stack)
+    settings = load_settings(stack_config(config_of), stack)
+    synth(lambda: build_stack(settings))
+    return sorted(
+        (r.typ, r.name, json.dumps(r.inputs, sort_keys=True, default=str).replace(stack, "<stack>"))
+        for r in recorder.resources
+    )
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_environments_differ_only_by_config(stack: str) -> None:
-    # Each stack file names its own environment; nothing else picks the environment.
-    assert _settings(stack).environment == stack
+    # GIVEN one stack file built under two stack names WHEN compared THEN the resources are the same
+    # but for the name itself (the instance label): nothing reads the stack name but the config.
+    assert _registered(stack, "alpha") == _registered(stack, "omega")
+
+
+def test_environments_built_from_different_config_differ() -> None:
+    # The comparison above can tell two stacks apart.
+    assert _registered("dev", "same") != _registered("prod", "same")
 
 
 @pytest.mark.parametrize("stack", STACKS)
