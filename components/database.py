@@ -38,12 +38,12 @@ from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, stan
 from components.network_policy import from_namespace, from_pods, network_policy, to_pods
 from components.security_context import restricted_container, restricted_pod
 from components.validation import (
+    check_byte_quantity,
     check_dns1035_label,
     check_dns_label,
     check_dns_subdomain,
     check_int_range,
     check_pinned_image,
-    check_positive_quantity,
     check_requests_and_limits,
     parse_quantity,
     shown,
@@ -124,12 +124,7 @@ def check_pg_identifier(value: str, what: str) -> str:
 
 def check_storage_size(value: str, what: str) -> Decimal:
     """A volume size: a positive, whole number of bytes such as ``10Gi``."""
-    amount = check_positive_quantity(value, what)
-    if amount != amount.to_integral_value():
-        raise ValueError(
-            f"{what}: {shown(value)} is not a whole number of bytes; use a size such as '512Mi', '10Gi' or '1Ti'"
-        )
-    return amount
+    return check_byte_quantity(value, what)
 
 
 def check_storage_class(value: str | None, what: str) -> str | None:
