@@ -139,3 +139,16 @@ def test_lets_encrypt_stacks_admit_the_ingress_namespace_to_the_http01_solver(mo
     (policy,) = solver
     peer = policy.spec["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
     assert peer == {"kubernetes.io/metadata.name": settings.platform.ingress.namespace}
+
+
+def test_chart_values_held_encrypted_reach_the_release_only_as_secrets(mocks: Recorder) -> None:
+    # GIVEN chartValues set with --secret, one of them a credential
+    entry = 'traefik:extra={"auth": {"password": "s3cret-Value"}, "replicas": 2}'
+    raw = {**stack_config("prod"), "chartValues": [entry]}
+    settings = load_settings(raw, "prod", frozenset({"chartValues"}))
+    synth(lambda: build_stack(settings))
+    release = next(r for r in mocks.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "traefik")
+    # THEN each of its values travels as a secret, and the plaintext is in no other input
+    assert {"values.extra.auth.password", "values.extra.replicas"} <= set(release.secret_paths)
+    others = [r for r in mocks.resources if r is not release]
+    assert all("s3cret-Value" not in json.dumps(r.inputs, default=str) for r in others)

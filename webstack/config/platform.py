@@ -154,7 +154,7 @@ KEYS: tuple[Key, ...] = (
         "chartValues",
         "array",
         "Extra chart values as addon:dotted.key=value (the value is read as YAML), e.g. "
-        "traefik:deployment.replicas=2; merged over webstack's values. Never passwords or tokens.",
+        "traefik:deployment.replicas=2; merged over webstack's values. Credentials only when set with --secret.",
         [],
     ),
     Key("helmTimeout", "integer", "Seconds each add-on release may take to become ready (30-3600).", 600),
