@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi.runtime.config as runtime_config
 
+from components.validation import check_dns_label, shown
 from webstack.config import app, core, database, fit, platform, runtime
 from webstack.config.spec import PROJECT, ConfigError, Key, Reader
 
@@ -61,6 +62,13 @@ def load_settings(
     database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
     platform.check_namespaces(r, settings.platform, settings.namespace.name)
     fit.check(r, settings)
+    try:
+        check_dns_label(settings.instance, "instance")
+    except ValueError:
+        r.problems.append(
+            f"stack {shown(stack)}: gives the instance label {shown(settings.instance)}, which must be a DNS-1123 "
+            "label; name the stack with lowercase letters, digits and '-' (e.g. `pulumi stack init prod`)"
+        )
     r.raise_if_problems()
     return settings
 

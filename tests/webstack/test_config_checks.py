@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.webstack.loading import load_minimal, minimal_problems, one_problem
+from tests.webstack.loading import MINIMAL, load_minimal, minimal_problems, one_problem
+from webstack.config.spec import ConfigError
+from webstack.settings import load_settings
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -340,3 +342,13 @@ def test_hard_spread_of_a_single_replica_is_refused() -> None:
 def test_hard_spread_of_an_autoscaled_single_replica_is_accepted() -> None:
     settings = load_minimal(appReplicas=1, autoscalingEnabled=True, spreadPolicy="DoNotSchedule")
     assert settings.app.spread_policy == "DoNotSchedule"
+
+
+@pytest.mark.parametrize("stack", ["My_Stack", "Prod", "dev.eu"])
+def test_stack_name_that_makes_no_instance_label_is_refused(stack: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(MINIMAL, stack)
+    assert caught.value.problems == [
+        f"stack {stack!r}: gives the instance label 'webstack-{stack}', which must be a DNS-1123 label; name the "
+        "stack with lowercase letters, digits and '-' (e.g. `pulumi stack init prod`)"
+    ]

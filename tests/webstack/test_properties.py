@@ -194,3 +194,29 @@ def test_the_loader_raises_nothing_but_config_error_on_random_values(
         problems = err.problems
         assert problems, "a ConfigError lists at least one problem"
     assert all(isinstance(p, str) and p for p in problems)
+
+
+yaml_text = st.text(st.sampled_from([*"[]{}:,-?&*!|>'\"#%@` \n\tab01.=", "\u00e9", "\x00"]), max_size=60)
+addon_names = st.sampled_from(["traefik", "ingress-nginx", "cert-manager", "kube-prometheus-stack", "nginx", ""])
+dotted_keys = st.lists(st.sampled_from(["a", "password", "apiToken", "existingSecret", "", "x.y"]), max_size=4).map(
+    ".".join
+)
+
+
+@given(
+    st.lists(st.tuples(addon_names, dotted_keys, yaml_text).map(lambda t: f"{t[0]}:{t[1]}={t[2]}"), max_size=5),
+    st.lists(st.tuples(addon_names, st.text(max_size=30)).map("=".join), max_size=3),
+    st.text(max_size=30),
+    st.booleans(),
+)
+def test_the_loader_raises_nothing_but_config_error_on_random_chart_settings(
+    values: list[str], paths: list[str], local_dir: str, secret: bool
+) -> None:
+    raw = {**MINIMAL, "chartValues": values, "chartPaths": paths, "chartsLocalDir": local_dir}
+    problems: list[str] = []
+    try:
+        assert isinstance(load_settings(raw, "fuzz", frozenset({"chartValues"} if secret else ())), Settings)
+    except ConfigError as err:
+        problems = err.problems
+        assert problems, "a ConfigError lists at least one problem"
+    assert all(p.startswith("webstack:chart") for p in problems), problems
