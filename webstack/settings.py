@@ -48,7 +48,12 @@ def load_settings(
     local-cluster switches (see ``webstack.config.runtime``).
     """
     environ = environ or {}
-    r = Reader({**raw, **runtime.local_app_overrides(environ)}, ALL_KEYS, secret_keys)
+    try:
+        overrides, early = runtime.local_app_overrides(environ), []
+    except ConfigError as err:  # reported with everything else, in the one error
+        overrides, early = {}, err.problems
+    r = Reader({**raw, **overrides}, ALL_KEYS, secret_keys)
+    r.problems[:0] = early
     environment = core.parse_environment(r)
     settings = Settings(
         stack=stack,

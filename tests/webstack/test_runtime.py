@@ -96,3 +96,10 @@ def test_without_the_demo_image_the_bundled_cluster_runs_the_stack_files_app() -
 def test_the_demo_image_outside_the_bundled_cluster_is_refused() -> None:
     with pytest.raises(ConfigError, match=f"{LOCAL_APP_IMAGE_ENV}: set without {LOCAL_CLUSTER_ENV}=1"):
         load_settings(stack_config("dev"), "dev", environ={LOCAL_APP_IMAGE_ENV: DEMO})
+
+
+def test_demo_image_without_the_local_cluster_is_listed_with_the_other_problems() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**stack_config("dev"), "appReplicas": 0}, "dev", environ={LOCAL_APP_IMAGE_ENV: DEMO})
+    assert [p.split(":")[0] for p in caught.value.problems] == [LOCAL_APP_IMAGE_ENV, "webstack"]
+    assert caught.value.problems[1].startswith("webstack:appReplicas: 0 is out of range")
