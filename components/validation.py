@@ -75,7 +75,12 @@ def shown(value: object, limit: int = 80) -> str:
     hostile 64 KiB value makes an unreadable message and costs a copy per message."""
     if isinstance(value, str) and len(value) > limit:
         return f"{value[:limit]!r}... ({len(value)} characters)"
-    text = repr(value)
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a whole number of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except ValueError:  # Python refuses to print a whole number of over 4300 digits
+        return f"a {type(value).__name__} too large to show"
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 

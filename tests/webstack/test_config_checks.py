@@ -352,3 +352,15 @@ def test_stack_name_that_makes_no_instance_label_is_refused(stack: str) -> None:
         f"stack {stack!r}: gives the instance label 'webstack-{stack}', which must be a DNS-1123 label; name the "
         "stack with lowercase letters, digits and '-' (e.g. `pulumi stack init prod`)"
     ]
+
+
+def test_a_huge_whole_number_is_refused_without_printing_it() -> None:
+    assert one_problem(appReplicas=10**5000) == (
+        "webstack:appReplicas: a whole number of 16610 bits is out of range; use a whole number from 1 to 100"
+    )
+
+
+def test_a_list_holding_a_huge_whole_number_is_refused_without_printing_it() -> None:
+    assert one_problem(appEnv=[10**5000]) == (
+        'webstack:appEnv: expected a list of strings such as ["a", "b"], got a list too large to show'
+    )

@@ -231,7 +231,7 @@ class Reader:
             self.fail(name, f"expected a whole number from {low} to {high}, got {shown(value)}")
             return fallback
         if not low <= value <= high:
-            self.fail(name, f"{value} is out of range; use a whole number from {low} to {high}")
+            self.fail(name, f"{shown(value)} is out of range; use a whole number from {low} to {high}")
             return fallback
         return value
 
