@@ -45,6 +45,7 @@ from components.validation import (
     check_int_range,
     check_pinned_image,
     check_requests_and_limits,
+    check_secret_key,
     parse_quantity,
     shown,
 )
@@ -348,9 +349,7 @@ def _validate_password_source(args: PostgresDatabaseArgs) -> ExistingSecretRef |
         )
     if existing is not None:
         check_dns_subdomain(existing["name"], "PostgresDatabase existing_secret.name")
-        key = existing.get("key", PASSWORD_KEY)
-        if not key or not re.match(r"^[-._a-zA-Z0-9]+$", key):
-            raise ValueError(f"PostgresDatabase existing_secret.key: {key!r} is not a Secret key; use e.g. 'password'")
+        check_secret_key(existing.get("key", PASSWORD_KEY), "PostgresDatabase existing_secret.key")
     return existing
 
 

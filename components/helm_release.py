@@ -25,7 +25,7 @@ from components.validation import check_dns_label, check_int_range
 
 # An exact SemVer 2 version (Helm accepts a leading "v", e.g. cert-manager's "v1.21.2");
 # ranges such as "^1.2", "~1.2.3", "1.x" or "*" are refused: a release must be reproducible.
-_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_EXACT_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?", re.ASCII)
 _SCHEMES = ("https://", "oci://")
 MAX_RELEASE_NAME = 53  # Helm's limit: release names end up in label values with suffixes
 DEFAULT_TIMEOUT = 600
@@ -96,7 +96,7 @@ def _as_secrets(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_version(version: str, what: str) -> str:
-    if not isinstance(version, str) or not _EXACT_VERSION.match(version):
+    if not isinstance(version, str) or not _EXACT_VERSION.fullmatch(version):
         raise ValueError(
             f"{what}: {version!r} is not an exact chart version; pin one released version such as '41.5.0' "
             "or 'v1.21.2' (ranges like '^1.2' or '1.x' make a deploy unrepeatable)"

@@ -37,7 +37,7 @@ DEFAULT_RUN_AS = 10001
 SERVICE_PORT = 80
 COMPONENT = "web"
 DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
-_DURATION = re.compile(r"^[0-9]+(ms|s|m|h)$")
+_DURATION = re.compile(r"[0-9]+(ms|s|m|h)", re.ASCII)
 # Pods a rolling update adds above the replica count (none is removed before its replacement is ready).
 MAX_SURGE = 1
 
@@ -162,7 +162,7 @@ def _validate_metrics(metrics: AppMetricsArgs, app_port: int) -> tuple[int, str,
     port = check_port(metrics.get("port", app_port), "WebApp metrics.port")
     path = check_http_path(metrics.get("path", "/metrics"), "WebApp metrics.path")
     interval = metrics.get("interval", "30s")
-    if not isinstance(interval, str) or not _DURATION.match(interval):
+    if not isinstance(interval, str) or not _DURATION.fullmatch(interval):
         raise ValueError(f"WebApp metrics.interval: {interval!r} is not a duration; use e.g. '30s' or '1m'")
     namespace = metrics.get("namespace", "monitoring")
     if namespace is not None:

@@ -566,6 +566,11 @@ def test_shrinking_the_backup_volume_is_refused(mocks: Recorder) -> None:
         ({"metrics": {"monitoring_namespace": "Mon"}}, r"metrics.monitoring_namespace: 'Mon' is not a valid"),
         ({"database": "my-db"}, r"PostgresDatabase database: 'my-db' is not a plain PostgreSQL name"),
         ({"user": "Admin"}, r"PostgresDatabase user: 'Admin' is not a plain PostgreSQL name"),
+        ({"user": "app\n"}, r"PostgresDatabase user: 'app\\n' is not a plain PostgreSQL name"),
+        (
+            {"generate_password": False, "existing_secret": {"name": "s", "key": "pass word"}},
+            r"PostgresDatabase existing_secret.key: 'pass word' is not a Secret key",
+        ),
         ({"name": "1db"}, r"PostgresDatabase name: '1db' must start with a letter"),
         ({"name": "d" * 46}, r"PostgresDatabase name: 'd{46}' is 46 characters; use at most 45"),
         ({"claim_name": "Data"}, r"PostgresDatabase claim_name: 'Data' is not a valid DNS-1123 subdomain"),

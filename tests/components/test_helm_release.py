@@ -183,7 +183,7 @@ def test_repository_chart_without_version_is_refused() -> None:
         resolve_chart("traefik", None, REPO, None)
 
 
-@pytest.mark.parametrize("loose", ["^41.0.0", "~41.5", "41.x", "*", "latest", "41.5"])
+@pytest.mark.parametrize("loose", ["^41.0.0", "~41.5", "41.x", "*", "latest", "41.5", "41.5.0\n", "４1.5.0"])
 def test_version_ranges_are_refused(loose: str) -> None:
     with pytest.raises(ValueError, match=r"is not an exact chart version; pin one released version"):
         resolve_chart("traefik", loose, REPO, None)

@@ -6,6 +6,7 @@ their CRDs, and nothing else waits for anything it does not need.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -370,9 +371,10 @@ def test_alerts_can_be_switched_off(mocks: Recorder) -> None:
     assert len(mocks.of_type(SERVICE_MONITOR)) == 1
 
 
-def test_bad_metrics_interval_is_refused(mocks: Recorder) -> None:
-    with pytest.raises(ValueError, match=r"WebApp metrics.interval: '30 seconds' is not a duration"):
-        _platform_and_app(mocks, interval="30 seconds")
+@pytest.mark.parametrize("interval", ["30 seconds", "30s\n", "３0s"])
+def test_bad_metrics_interval_is_refused(mocks: Recorder, interval: str) -> None:
+    with pytest.raises(ValueError, match=rf"WebApp metrics.interval: {re.escape(repr(interval))} is not a duration"):
+        _platform_and_app(mocks, interval=interval)
 
 
 # --- errors -------------------------------------------------------------------------------
