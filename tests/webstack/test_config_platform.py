@@ -317,13 +317,22 @@ def test_credential_nested_in_a_chart_value_map_is_refused_without_showing_it() 
     assert "hunter22" not in problem
 
 
+@pytest.mark.parametrize("key", ["apiKey", "secret_key", "privateKey", "AWS_ACCESS_KEY", "clientSecret", "db-passwd"])
+def test_chart_value_named_like_a_credential_is_refused(key: str) -> None:
+    assert one_problem(chartValues=[f"traefik:env={{{key}: v4lue}}"]).startswith(
+        f"webstack:chartValues: entry for 'traefik' sets a credential ('env.{key}') in plain config"
+    )
+
+
 def test_credential_in_a_list_inside_a_chart_value_is_refused() -> None:
     problem = one_problem(chartValues=['traefik:env=[{"name": "X", "apiToken": "t0k"}]'])
     assert "('env[0].apiToken')" in problem
     assert "t0k" not in problem
 
 
-@pytest.mark.parametrize("key", ["existingSecret", "passwordKey", "tokenSecretName", "passwordFile"])
+@pytest.mark.parametrize(
+    "key", ["existingSecret", "passwordKey", "tokenSecretName", "passwordFile", "passwordSecretRef", "apiKeySecret"]
+)
 def test_chart_value_naming_where_a_credential_is_kept_is_accepted(key: str) -> None:
     platform = _platform(chartValues=[f"kube-prometheus-stack:grafana.admin.{key}=grafana-admin"])
     assert platform.chart_values == {"kube-prometheus-stack": {"grafana": {"admin": {key: "grafana-admin"}}}}

@@ -36,12 +36,12 @@ TLS_ISSUERS = (*ISSUERS, NO_ISSUER)
 # The issuer each environment gets when tlsIssuer is left empty.
 DEFAULT_ISSUER = {"dev": SELF_SIGNED, "staging": LETSENCRYPT_STAGING, "prod": LETSENCRYPT_PROD}
 # Chart value keys whose values are credentials (compared without case, '-', '_' and '.'): never
-# in plain config. A key ending in one of the reference suffixes names where a credential is kept
-# (a Secret's name, a key in it, a file), not the credential, and stays allowed.
+# in plain config. A key in which such a word is followed by a reference suffix names where a
+# credential is kept (a Secret's name, a key in it, a reference, a file), not the credential.
 _SECRET_WORDS = ("password", "passwd", "token", "apikey", "secretkey", "privatekey", "accesskey", "clientsecret")
 # Deepest nesting of one chart value; real chart values stay well within it.
 MAX_VALUE_DEPTH = 32
-_REFERENCE_SUFFIXES = ("secretname", "secretref", "existingsecret", "key", "file", "path")
+_REFERENCE_SUFFIXES = ("secretname", "secret", "ref", "key", "file", "path")
 
 KEYS: tuple[Key, ...] = (
     Key(
@@ -324,7 +324,11 @@ def is_credential_key(key: str) -> bool:
     """A chart value key that holds a credential, such as ``adminPassword`` or ``api-token``
     (``passwordKey`` or ``existingSecret`` name where one is kept, and are not)."""
     plain = key.lower().replace("-", "").replace("_", "").replace(".", "")
-    return any(word in plain for word in _SECRET_WORDS) and not plain.endswith(_REFERENCE_SUFFIXES)
+    for word in _SECRET_WORDS:
+        at = plain.rfind(word)
+        if at >= 0 and not plain[at + len(word) :].endswith(_REFERENCE_SUFFIXES):
+            return True
+    return False
 
 
 def credential_paths(value: Any, path: str) -> Iterator[str]:
@@ -465,7 +469,7 @@ def _check_chart_dir(path: str, what: str) -> None:
     """An unpacked chart directory with a Chart.yaml (a packaged chart has no version to pin it by)."""
     if not _is_dir(path):
         raise ValueError(
-            f"{what}: {path!r} is not a directory here (paths are relative to the project directory); give the "
+            f"{what}: {shown(path)} is not a directory here (paths are relative to the project directory); give the "
             "directory of an unpacked chart (e.g. from `helm pull --untar`)"
         )
     try:
