@@ -316,8 +316,8 @@ def test_quota_is_not_compared_with_an_amount_that_is_itself_wrong() -> None:
 
 def test_metrics_port_equal_to_the_service_port_is_refused() -> None:
     assert one_problem(metricsEnabled=True, metricsPort=80) == (
-        "webstack:metricsPort: 80 is also the port of the app Service's http port (80); a Service cannot expose two "
-        "ports with one number: choose another port, or 0 to scrape the app port (8080)"
+        "webstack:metricsPort: 80 is already the app Service's http port; a Service cannot expose two ports with one "
+        "number: choose another port, or 0 to scrape the app port (8080)"
     )
 
 

@@ -140,8 +140,8 @@ def check_ports(r: Reader, s: Settings) -> None:
     elif metrics.port != s.app.port and metrics.port == SERVICE_PORT:
         r.fail(
             "metricsPort",
-            f"{metrics.port} is also the port of the app Service's http port ({SERVICE_PORT}); a Service cannot "
-            f"expose two ports with one number: choose another port, or 0 to scrape the app port ({s.app.port})",
+            f"{metrics.port} is already the app Service's http port; a Service cannot expose two ports with one "
+            f"number: choose another port, or 0 to scrape the app port ({s.app.port})",
         )
 
 
