@@ -39,6 +39,7 @@ func runClient(args []string, stdout io.Writer) error {
 	keep := fs.Bool("keep-bodies", false, "include the decoded JSON bodies in the report")
 	stopVersion := fs.String("stop-after-version", "", "stop early once -stop-count answers in a row report this version")
 	stopCount := fs.Int("stop-count", 100, "answers in a row of -stop-after-version that end the loop")
+	startAfter := fs.Duration("start-after", 0, "wait this long first (at most 1m): a new pod's address reaches the NetworkPolicy enforcer's sets a moment after the pod starts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +49,10 @@ func runClient(args []string, stdout io.Writer) error {
 	if *method != http.MethodGet && *method != http.MethodPost {
 		return fmt.Errorf("client: -method must be GET or POST")
 	}
+	if *startAfter < 0 || *startAfter > time.Minute {
+		return fmt.Errorf("client: -start-after must be from 0 to 1m")
+	}
+	time.Sleep(*startAfter)
 	// A new connection per request: each one goes through the Service's current endpoints.
 	hc := &http.Client{Timeout: *timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	rep := clientReport{URL: *target, Method: *method, Errors: map[string]int{}, Versions: map[string]int{}}

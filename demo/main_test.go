@@ -140,7 +140,10 @@ func TestClientStopsAtItsDeadline(t *testing.T) {
 }
 
 func TestClientRefusesAnUnboundedLoop(t *testing.T) {
-	for _, args := range [][]string{{"-url", "http://x", "-n", "0"}, {"-url", "http://x", "-duration", "31m"}, {"-n", "1"}} {
+	for _, args := range [][]string{
+		{"-url", "http://x", "-n", "0"}, {"-url", "http://x", "-duration", "31m"}, {"-n", "1"},
+		{"-url", "http://x", "-start-after", "2m"},
+	} {
 		if err := runClient(args, io.Discard); err == nil {
 			t.Fatalf("%v accepted", args)
 		}

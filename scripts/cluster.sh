@@ -86,7 +86,7 @@ resolve_bin() {
     else
       NODE_BIN="$("$REPO_ROOT/scripts/toolchain.sh" bin-path node)" || die "scripts/toolchain.sh bin-path node failed"
     fi
-    for b in containerd containerd-shim-runc-v2 ctr coredns; do
+    for b in containerd containerd-shim-runc-v2 ctr coredns kube-router; do
       [[ -x "$NODE_BIN/$b" ]] || die "$NODE_BIN/$b is missing (build the toolchain group 'node': scripts/toolchain.sh build node)"
     done
     # containerd finds its shim on PATH.

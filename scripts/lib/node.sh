@@ -26,8 +26,8 @@ KUBELET_PORT="${WEBSTACK_KUBELET_PORT:-10250}"
 readonly VETH=wsnode0 VETH_PEER=wsnode1 BRIDGE=wscni0 FWD_CHAIN=WEBSTACK-FORWARD
 readonly NODE_LOCK=/run/webstack-node.lock
 # Debian packages the node needs, and the command each provides (checked before anything starts).
-readonly NODE_DEBS=(runc containernetworking-plugins iptables conntrack debootstrap umoci skopeo docker-registry)
-readonly NODE_DEB_CMDS=(runc /usr/lib/cni/bridge iptables conntrack debootstrap umoci skopeo docker-registry)
+readonly NODE_DEBS=(runc containernetworking-plugins iptables ipset conntrack debootstrap umoci skopeo docker-registry)
+readonly NODE_DEB_CMDS=(runc /usr/lib/cni/bridge iptables ipset conntrack debootstrap umoci skopeo docker-registry)
 # Mirrored registries: image names in the stack files stay what users deploy.
 readonly MIRRORED=(docker.io ghcr.io quay.io)
 
@@ -173,8 +173,8 @@ node_network_up() {
   iptables -w -C FORWARD -j "$FWD_CHAIN" 2>/dev/null || iptables -w -I FORWARD 1 -j "$FWD_CHAIN"
 }
 
-# The chains kubelet and kube-proxy made (KUBE-*, in every table of both families), and the netfilter tables
-# that did not exist before the node and hold no rule now.
+# The chains kubelet, kube-proxy and kube-router made (KUBE-*, in every table of both families), kube-router's
+# ipsets, and the netfilter tables that did not exist before the node and hold no rule now.
 remove_kube_chains() {
   local cmd table rule chain family name
   for cmd in iptables ip6tables; do
@@ -192,6 +192,13 @@ remove_kube_chains() {
       done < <("$cmd" -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}')
     done
   done
+  # kube-router's ipsets, once no rule refers to them (its own --cleanup-config also tries IPVS, which this
+  # kernel lacks, and panics).
+  if command -v ipset >/dev/null; then
+    ipset list -n 2>/dev/null | grep -E '^(KUBE-(SRC|DST)-|kube-router-)' | while read -r name; do
+      ipset destroy "$name" 2>/dev/null || true
+    done
+  fi
   [[ -f "$NODE_DIR/nft-tables.before" ]] || return 0
   while read -r _ family name; do
     grep -qx "table $family $name" "$NODE_DIR/nft-tables.before" && continue
@@ -406,6 +413,14 @@ EOF
   start_proc kube-proxy "$CLUSTER_BIN/kube-proxy" --config "$d/config.yaml" --v=1
 }
 
+# NetworkPolicy: kube-router's firewall controller only (no routing, no service proxy, no CNI of its own),
+# with its health and metrics servers off.
+node_netpol_up() {
+  start_proc kube-router "$NODE_BIN/kube-router" --kubeconfig "$KUBECONFIG_PATH" --hostname-override "$NODE_NAME" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --run-loadbalancer=false --enable-cni=false \
+    --enable-ibgp=false --enable-overlay=false --health-port=0 --metrics-port=0 --v=1
+}
+
 node_dns_up() {
   local d="$NODE_DIR/coredns" context
   mkdir -p "$d"
@@ -522,6 +537,7 @@ node_join() { # after the control plane answers
     die "node $NODE_NAME did not become Ready (kubelet log: $LOG_DIR/kubelet.log)"
   fi
   node_proxy_up
+  node_netpol_up
   node_dns_up
   wait_until 60 "cluster DNS on $NODE_IP" dns_answers || die "CoreDNS does not answer (log: $LOG_DIR/coredns.log)"
   node_storage
@@ -592,6 +608,7 @@ node_down() {
   node_drain
   stop_proc coredns
   stop_proc kube-proxy
+  stop_proc kube-router
   stop_proc kubelet 30
   [[ -x "${CLUSTER_BIN:-}/kube-proxy" ]] && "$CLUSTER_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
   stop_proc containerd 30

@@ -8,6 +8,7 @@
 # Produces in OUT_BIN_DIR:
 #   containerd containerd-shim-runc-v2 ctr     (github.com/containerd/containerd/v2)
 #   coredns                                    (github.com/coredns/coredns)
+#   kube-router                                (github.com/cloudnativelabs/kube-router/v2: NetworkPolicy only)
 set -euo pipefail
 
 # --- pins -----------------------------------------------------------------------------------------------------------
@@ -15,6 +16,11 @@ set -euo pipefail
 CONTAINERD_VERSION=v2.4.2
 # CoreDNS: the cluster DNS; built with its default plugin set (plugin.cfg of the release).
 COREDNS_VERSION=v1.15.0
+# kube-router: the NetworkPolicy enforcer, run with its firewall controller only. Its published advisory
+# (GHSA-v5mh-h5hx-7v92) is in the BGP routing controller (--run-router), which the node never starts.
+# sigs.k8s.io/kube-network-policies, SIG Network's enforcer, needs the nftables queue statement, which the
+# kernels of this project's machines lack (CONFIG_NFT_QUEUE not set).
+KUBE_ROUTER_VERSION=v2.1.0
 # ---------------------------------------------------------------------------------------------------------------------
 
 readonly GROUP=node
@@ -41,7 +47,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/webstack-toolchain-node.XXXXXX")"
 export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" GOTOOLCHAIN=local GO111MODULE=on GOWORK=off
 T0=$SECONDS
 say "go: $(go version)"
-say "pins: containerd=$CONTAINERD_VERSION coredns=$COREDNS_VERSION"
+say "pins: containerd=$CONTAINERD_VERSION coredns=$COREDNS_VERSION kube-router=$KUBE_ROUTER_VERSION"
 
 # Both modules have no replace directives, so `go install module/cmd@version` builds them as released.
 step "containerd: build containerd, containerd-shim-runc-v2, ctr"
@@ -59,13 +65,26 @@ t=$SECONDS
 (cd "$WORK" && GOBIN="$OUT" go install -ldflags "-s -w" "github.com/coredns/coredns@${COREDNS_VERSION}")
 say "coredns built in $((SECONDS - t))s"
 
+step "kube-router: build"
+t=$SECONDS
+(cd "$WORK" && GOBIN="$OUT" go install \
+  -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}" \
+  "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@${KUBE_ROUTER_VERSION}")
+say "kube-router built in $((SECONDS - t))s"
+
 step "verify versions"
 v="$("$OUT/containerd" --version)"
 say "containerd --version: $v"
 grep -q " ${CONTAINERD_VERSION} " <<<"$v " || { say "unexpected containerd version"; exit 1; }
-v="$("$OUT/coredns" -version | head -1)"
+v="$("$OUT/coredns" -version)"
+v="${v%%$'\n'*}"
 say "coredns -version: $v"
 grep -q "CoreDNS-${COREDNS_VERSION#v}" <<<"$v" || { say "unexpected coredns version"; exit 1; }
+
+v="$("$OUT/kube-router" --version 2>&1)"
+v="${v%%$'\n'*}"
+say "kube-router --version: $v"
+grep -q "version ${KUBE_ROUTER_VERSION}," <<<"$v" || { say "unexpected kube-router version"; exit 1; }
 
 step "done"
 say "built $(cd "$OUT" && echo *) in $((SECONDS - T0))s"
