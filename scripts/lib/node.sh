@@ -3,7 +3,10 @@
 # kube-proxy and CoreDNS as plain processes beside the kwok control plane, and a registry on loopback that serves
 # the images scripts/images.sh builds (containerd mirrors docker.io, ghcr.io and quay.io to it).
 #
-# One real node per machine (it owns iptables chains, interfaces and kubelet's ports), recorded in $NODE_LOCK.
+# One real node per machine (it owns iptables chains, interfaces and kubelet's ports), recorded in $NODE_RUN:
+# the lock naming its cluster and state directory, and the PIDs of its processes, kept there rather than in
+# the state directory so that a state directory removed by hand (or a test runner's temp cleanup) never
+# leaves processes nobody can stop.
 # Everything it makes is named here and removed by node_down: processes by their recorded PID, mounts under its
 # state directory, the kube-proxy and WEBSTACK chains, the CNI bridge and the veth pair, the routes.
 #
@@ -24,7 +27,8 @@ REGISTRY_PORT="${WEBSTACK_REGISTRY_PORT:-5000}"
 REGISTRY="127.0.0.1:$REGISTRY_PORT"
 KUBELET_PORT="${WEBSTACK_KUBELET_PORT:-10250}"
 readonly VETH=wsnode0 VETH_PEER=wsnode1 BRIDGE=wscni0 FWD_CHAIN=WEBSTACK-FORWARD
-readonly NODE_LOCK=/run/webstack-node.lock
+readonly NODE_RUN=/run/webstack-node
+readonly NODE_LOCK="$NODE_RUN/lock"
 # Debian packages the node needs, and the command each provides (checked before anything starts).
 readonly NODE_DEBS=(runc containernetworking-plugins iptables ipset conntrack debootstrap umoci skopeo docker-registry)
 readonly NODE_DEB_CMDS=(runc /usr/lib/cni/bridge iptables ipset conntrack debootstrap umoci skopeo docker-registry)
@@ -34,7 +38,7 @@ readonly MIRRORED=(docker.io ghcr.io quay.io)
 node_paths() {
   NODE_DIR="$STATE_DIR/node"
   NODE_NAME="${CLUSTER_NAME}-node"
-  PID_DIR="$NODE_DIR/pids"
+  PID_DIR="$NODE_RUN/pids"
   LOG_DIR="$NODE_DIR/logs"
   CTR_SOCK="$NODE_DIR/containerd/containerd.sock"
 }
@@ -581,7 +585,8 @@ remove_cgroups() {
 }
 
 # Stops every container the node runs: through the API while kubelet lives (so CNI releases the addresses),
-# then any shim still recorded in containerd's state directory, by the PID it recorded.
+# then, for whatever is left, every process the kernel lists in the node's own cgroup (kubelet's cgroupRoot
+# /webstack): containers outlive their shims, and nothing else runs there.
 node_drain() {
   local f pid
   if pid_alive kubelet && api_ready; then
@@ -589,11 +594,26 @@ node_drain() {
     kc delete pods --all -A --grace-period=5 --wait=false >/dev/null 2>&1 || true
     wait_until 120 "the node's pods to stop" no_pods_left || log "pods still present: stopping their containers directly"
   fi
-  for f in "$NODE_DIR"/containerd/state/io.containerd.runtime.v2.task/*/*/init.pid \
-    "$NODE_DIR"/containerd/state/io.containerd.runtime.v2.task/*/*/shim.pid; do
+  for f in "$NODE_DIR"/containerd/state/io.containerd.runtime.v2.task/*/*/shim.pid; do
     [[ -f "$f" ]] || continue
     pid="$(cat "$f")"
     [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
+  done
+  kill_cgroup_tasks
+}
+
+kill_cgroup_tasks() {
+  local round f pid
+  for round in 1 2 3; do
+    for f in /sys/fs/cgroup/*/webstack/kubepods/tasks /sys/fs/cgroup/*/webstack/kubepods/*/tasks \
+      /sys/fs/cgroup/*/webstack/kubepods/*/*/tasks /sys/fs/cgroup/*/webstack/kubepods/*/*/*/tasks; do
+      [[ -f "$f" ]] || continue
+      while read -r pid; do
+        kill -KILL "$pid" 2>/dev/null || true
+      done <"$f"
+    done
+    [[ -z "$(cat /sys/fs/cgroup/*/webstack/kubepods/*/*/*/tasks 2>/dev/null)" ]] && break
+    sleep 1
   done
 }
 
@@ -604,6 +624,10 @@ no_pods_left() {
 node_down() {
   node_paths
   [[ -d "$NODE_DIR" ]] || [[ -f "$NODE_LOCK" ]] || return 0
+  if [[ -f "$NODE_LOCK" && "$(cat "$NODE_LOCK")" != "$CLUSTER_NAME $STATE_DIR" ]]; then
+    log "the real node here belongs to '$(cut -d' ' -f1 "$NODE_LOCK")' (state in $(cut -d' ' -f2- "$NODE_LOCK")): leaving it"
+    return 0
+  fi
   log "real node: stopping pods, kubelet, kube-proxy, CoreDNS, containerd, registry"
   node_drain
   stop_proc coredns
@@ -613,11 +637,10 @@ node_down() {
   [[ -x "${CLUSTER_BIN:-}/kube-proxy" ]] && "$CLUSTER_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
   stop_proc containerd 30
   stop_proc registry
+  kill_cgroup_tasks
   unmount_below "$NODE_DIR"
   remove_cgroups
   node_network_down
-  rm -rf "$NODE_DIR"
-  if [[ -f "$NODE_LOCK" && "$(cat "$NODE_LOCK")" == "$CLUSTER_NAME $STATE_DIR" ]]; then
-    rm -f "$NODE_LOCK"
-  fi
+  rm -rf "$NODE_DIR" "$PID_DIR"
+  rm -f "$NODE_LOCK"
 }
