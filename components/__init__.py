@@ -1,10 +1,10 @@
 """webstack's reusable Pulumi components (type tokens ``webstack:<area>:<Type>``)."""
 
-from components.database import BackupArgs, ExistingSecretRef, MetricsArgs, PostgresDatabase, PostgresDatabaseArgs
 from components.helm_release import HelmRelease, HelmReleaseArgs
 from components.ingress import TlsIngress, TlsIngressArgs
 from components.namespace import Namespace, NamespaceArgs
 from components.platform import Platform, PlatformArgs
+from components.postgres import BackupArgs, ExistingSecretRef, MetricsArgs, PostgresDatabase, PostgresDatabaseArgs
 from components.web_app import AppMetricsArgs, AutoscalingArgs, SecretKeyRef, WebApp, WebAppArgs
 
 __all__ = [

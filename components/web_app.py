@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, standard_labels
 from components.network_policy import from_namespace, network_policy
+from components.objects import opaque_secret, prometheus_rule, service_monitor
 from components.security_context import restricted_container, restricted_pod
 from components.validation import (
     METADATA_NETWORKS,
@@ -268,12 +269,11 @@ class WebApp(pulumi.ComponentResource):
         env_vars: list[k8s.core.v1.EnvVarArgs] = []
         refs: dict[str, SecretKeyRef] = dict(secret_refs)
         if secret_env:
-            secret = k8s.core.v1.Secret(
+            secret = opaque_secret(
                 f"{resource_name}-secret-env",
-                metadata=meta(None),
-                type="Opaque",
-                string_data={key: pulumi.Output.secret(value) for key, value in secret_env.items()},
-                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["data", "stringData"]),
+                meta(None),
+                {key: pulumi.Output.secret(value) for key, value in secret_env.items()},
+                child,
             )
             refs.update({key: SecretKeyRef(name=secret.metadata.name, key=key) for key in secret_env})
         for env_name, ref in sorted(refs.items()):
@@ -475,27 +475,20 @@ class WebApp(pulumi.ComponentResource):
         monitor_labels = {**labels, **dict(metrics.get("labels", DEFAULT_MONITOR_LABELS))}
         # The custom resources wait for the release that installs their CRDs; nothing else does.
         crd_opts = pulumi.ResourceOptions(parent=self, depends_on=list(metrics.get("depends_on", [])) or None)
-        k8s.apiextensions.CustomResource(
+        monitor_meta = k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=monitor_labels)
+        service_monitor(
             f"{resource_name}-servicemonitor",
-            api_version="monitoring.coreos.com/v1",
-            kind="ServiceMonitor",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=monitor_labels),
-            spec={
-                "selector": {"matchLabels": selector},
-                "endpoints": [
-                    {"port": port_name, "path": path, "interval": metrics.get("interval", "30s"), "scheme": "http"}
-                ],
-            },
-            opts=crd_opts,
+            monitor_meta,
+            selector,
+            [{"port": port_name, "path": path, "interval": metrics.get("interval", "30s"), "scheme": "http"}],
+            crd_opts,
         )
         if metrics.get("alerts", True):
-            k8s.apiextensions.CustomResource(
+            prometheus_rule(
                 f"{resource_name}-alerts",
-                api_version="monitoring.coreos.com/v1",
-                kind="PrometheusRule",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=monitor_labels),
-                spec=pulumi.Output.from_input(namespace).apply(lambda ns: _alert_rules(name, ns)),
-                opts=crd_opts,
+                monitor_meta,
+                pulumi.Output.from_input(namespace).apply(lambda ns: _alert_rules(name, ns)),
+                crd_opts,
             )
         monitoring_namespace = metrics.get("namespace", "monitoring")
         if monitoring_namespace is not None:

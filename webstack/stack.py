@@ -8,8 +8,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import Namespace, Platform, TlsIngress, WebApp
-from components.database import BackupArgs, ExistingSecretRef, MetricsArgs, PostgresDatabase
 from components.labels import selector_labels
+from components.postgres import BackupArgs, ExistingSecretRef, MetricsArgs, PostgresDatabase
 from components.web_app import COMPONENT as WEB_COMPONENT
 from components.web_app import AppMetricsArgs, AutoscalingArgs, SecretKeyRef
 from webstack.config import database as db_config

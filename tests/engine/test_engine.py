@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from components.database import PASSWORD_LENGTH
+from components.postgres import PASSWORD_LENGTH
 from tests.engine.report import REPORT
 from tests.engine.workspace import StackRun, synthesized_count
 from tests.harness import STACKS

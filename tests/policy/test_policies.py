@@ -16,7 +16,7 @@ import pytest
 from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from components.database import RETAIN_ANNOTATION as COMPONENT_RETAIN_ANNOTATION
+from components.postgres import RETAIN_ANNOTATION as COMPONENT_RETAIN_ANNOTATION
 from policy.policies import POLICIES, RETAIN_ANNOTATION, image_problem, secret_key, secret_value
 from tests.harness import STACKS, Recorder, stack_config, synth
 from webstack.settings import load_settings

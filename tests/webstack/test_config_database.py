@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from components import database as component
+from components import postgres as component
+from components.validation import parse_quantity
 from tests.harness import stack_config
 from tests.webstack.loading import MINIMAL, load_minimal, one_problem
 from webstack.config import database
@@ -220,7 +221,7 @@ def test_staging_and_prod_databases_are_protected_and_backed_up(stack: str) -> N
 
 def test_prod_has_the_largest_volume() -> None:
     sizes = {
-        s: component.parse_quantity(load_settings(stack_config(s), s).database.storage_size, s)
+        s: parse_quantity(load_settings(stack_config(s), s).database.storage_size, s)
         for s in ("dev", "staging", "prod")
     }
     assert sizes["dev"] < sizes["staging"] <= sizes["prod"]

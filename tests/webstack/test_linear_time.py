@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from components import database, validation
+from components import postgres, validation
 from tests.webstack.loading import MINIMAL
 from webstack.config.spec import ConfigError
 from webstack.settings import load_settings
@@ -92,9 +92,9 @@ CHECKS: list[tuple[str, Callable[[Any], None], Callable[[int], Any]]] = [
     ("secret key", _swallow(lambda v: validation.check_secret_key(v, W)), lambda n: "a" * n + " "),
     ("egress cidr", _swallow(lambda v: validation.check_egress_cidr(v, W)), lambda n: "1" * n + "/8"),
     ("env name", _swallow(lambda v: validation.check_env_name(v, W)), lambda n: "A" * n + "-"),
-    ("pg name", _swallow(lambda v: database.check_pg_identifier(v, W)), lambda n: "a" * n),
-    ("cron lists", _swallow(lambda v: database.check_cron_schedule(v, W)), lambda n: "1," * (n // 2) + "1 * * * *"),
-    ("cron bad", _swallow(lambda v: database.check_cron_schedule(v, W)), lambda n: "1-" * (n // 2) + " * * * *"),
+    ("pg name", _swallow(lambda v: postgres.check_pg_identifier(v, W)), lambda n: "a" * n),
+    ("cron lists", _swallow(lambda v: postgres.check_cron_schedule(v, W)), lambda n: "1," * (n // 2) + "1 * * * *"),
+    ("cron bad", _swallow(lambda v: postgres.check_cron_schedule(v, W)), lambda n: "1-" * (n // 2) + " * * * *"),
     # The whole loader, one key at a time.
     ("unknown key name", lambda v: _loader(v)("x"), lambda n: "appReplica" + "s" * n),
     ("foreign key name", lambda v: _loader(v)(None), lambda n: "webstak" + "k" * n + ":appReplicas"),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.database import (
+from components.postgres import (
     DEFAULT_EXPORTER_IMAGE,
     DEFAULT_IMAGE,
     check_access_modes,

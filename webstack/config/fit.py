@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from components.database import BACKUP_LIMITS, BACKUP_REQUESTS, EXPORTER_LIMITS, EXPORTER_REQUESTS
+from components.postgres.backup import BACKUP_LIMITS, BACKUP_REQUESTS
+from components.postgres.monitoring import EXPORTER_LIMITS, EXPORTER_REQUESTS
 from components.validation import parse_quantity
 from components.web_app import MAX_SURGE, SERVICE_PORT
 from webstack.config.spec import Reader

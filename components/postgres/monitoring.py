@@ -1,0 +1,74 @@
+"""The postgres-exporter sidecar that PostgresDatabase adds with ``metrics``."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, NotRequired, TypedDict
+
+import pulumi_kubernetes as k8s
+
+from components.postgres.pods import CREDENTIALS_VOLUME_MOUNT, PASSWORD_FILE, PORT
+from components.validation import check_dns_label, check_pinned_image
+
+DEFAULT_EXPORTER_IMAGE = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"
+DEFAULT_MONITORING_NAMESPACE = "monitoring"
+EXPORTER_REQUESTS = {"cpu": "10m", "memory": "32Mi", "ephemeral-storage": "16Mi"}
+EXPORTER_LIMITS = {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"}
+METRICS_PORT = 9187
+
+
+class MetricsArgs(TypedDict):
+    """A postgres-exporter sidecar, exposed as the Service's ``metrics`` port for a ServiceMonitor."""
+
+    image: NotRequired[str]
+    """Exporter image, pinned. Default: ``quay.io/prometheuscommunity/postgres-exporter:v0.17.1``."""
+    monitoring_namespace: NotRequired[str]
+    """Namespace of the Prometheus that scrapes it; the only one admitted to the metrics port.
+    Default: ``"monitoring"``."""
+
+
+class Metrics(NamedTuple):
+    image: str
+    monitoring_namespace: str
+
+
+def resolve_metrics(metrics: MetricsArgs | None) -> Metrics | None:
+    """The exporter image and the monitoring namespace, or None without metrics."""
+    if metrics is None:
+        return None
+    image = metrics.get("image", DEFAULT_EXPORTER_IMAGE)
+    check_pinned_image(image, "PostgresDatabase metrics.image")
+    namespace = check_dns_label(
+        metrics.get("monitoring_namespace", DEFAULT_MONITORING_NAMESPACE),
+        "PostgresDatabase metrics.monitoring_namespace",
+    )
+    return Metrics(image, namespace)
+
+
+def exporter_container(
+    metrics: Metrics, database: str, user: str, security: k8s.core.v1.SecurityContextArgs
+) -> k8s.core.v1.ContainerArgs:
+    """The exporter, scraping the server over loopback with the password from the mounted file."""
+    return k8s.core.v1.ContainerArgs(
+        name="exporter",
+        image=metrics.image,
+        image_pull_policy="Always",
+        ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT, protocol="TCP")],
+        env=[
+            k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_URI", value=f"127.0.0.1:{PORT}/{database}?sslmode=disable"),
+            k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_USER", value=user),
+            k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_PASS_FILE", value=PASSWORD_FILE),
+        ],
+        resources=k8s.core.v1.ResourceRequirementsArgs(requests=EXPORTER_REQUESTS, limits=EXPORTER_LIMITS),
+        # Ready once it serves HTTP (its landing page: /metrics would query the database);
+        # alive while it accepts connections.
+        readiness_probe=k8s.core.v1.ProbeArgs(
+            http_get=k8s.core.v1.HTTPGetActionArgs(path="/", port="metrics"), period_seconds=10
+        ),
+        liveness_probe=k8s.core.v1.ProbeArgs(
+            tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="metrics"),
+            period_seconds=20,
+            failure_threshold=3,
+        ),
+        security_context=security,
+        volume_mounts=[CREDENTIALS_VOLUME_MOUNT],
+    )
