@@ -56,6 +56,11 @@ class NamespaceArgs(TypedDict):
     rename). Set it when the namespace holds retained volumes: Kubernetes deletes everything inside
     a deleted namespace, a PVC that Pulumi itself retains included. Its quota, limit range and
     policies are still deleted. Default: ``False``."""
+    adoption_provider: NotRequired[pulumi.ProviderResource | None]
+    """Kubernetes provider for the Namespace object when ``retain_on_delete`` keeps it, and for
+    nothing else: one with ``upsert_existing_objects`` adopts the namespace a destroy left behind,
+    where the stack's provider (4.29 and later) refuses to create an object that exists. Default:
+    ``None`` (the component's provider)."""
 
 
 def _validate_quota(quota: dict[str, str]) -> None:
@@ -96,7 +101,9 @@ class Namespace(pulumi.ComponentResource):
         ns = k8s.core.v1.Namespace(
             f"{resource_name}-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain),
+            opts=pulumi.ResourceOptions(
+                parent=self, retain_on_delete=retain, provider=args.get("adoption_provider") if retain else None
+            ),
         )
         # Reading ns.metadata.name already orders these after the Namespace: no depends_on.
         meta = k8s.meta.v1.ObjectMetaArgs(

@@ -21,8 +21,31 @@ def _provider(settings: Settings) -> k8s.Provider:
     # An explicit provider: every object goes to the same cluster, and render mode can swap it.
     render_dir = settings.runtime.render_dir
     # In render mode no cluster is read: an empty kubeconfig stops the SDK from filling it in from
-    # $KUBECONFIG, which the provider refuses next to renderYamlToDirectory.
-    return k8s.Provider("k8s", render_yaml_to_directory=render_dir, kubeconfig="" if render_dir else None)
+    # $KUBECONFIG, which the provider refuses next to renderYamlToDirectory. Upsert is off
+    # explicitly, so that PULUMI_K8S_UPSERT_EXISTING_OBJECTS cannot turn it on: creating an object
+    # that exists must fail, or a rename without aliases would adopt the object and then delete it
+    # (pulumi-kubernetes #2926).
+    return k8s.Provider(
+        "k8s",
+        render_yaml_to_directory=render_dir,
+        kubeconfig="" if render_dir else None,
+        upsert_existing_objects=False,
+    )
+
+
+def _adoption_provider(settings: Settings) -> k8s.Provider | None:
+    """The provider of the objects a destroy leaves in the cluster, and of nothing else.
+
+    With a database, a destroy keeps its Namespace, its volumes and its credentials Secrets
+    (``retain_on_delete``). Since pulumi-kubernetes 4.29 the provider creates objects client-side
+    and the next ``up`` fails on them with AlreadyExists; this one updates them in place instead
+    (``upsertExistingObjects``). Same cluster as the stack's provider: moving a live object onto it
+    is no replacement (the engine asks the provider's DiffConfig, which replaces only when the
+    cluster or the render folder changes). ``None`` in render mode, where nothing exists to adopt.
+    """
+    if settings.runtime.render_dir or not settings.database.enabled:
+        return None
+    return k8s.Provider("k8s-adopt", upsert_existing_objects=True)
 
 
 def _deployed_outputs() -> pulumi.Output[dict[str, Any]]:
@@ -37,7 +60,12 @@ def _deployed_outputs() -> pulumi.Output[dict[str, Any]]:
     return ref.outputs.apply(lambda outputs: dict(outputs or {}))
 
 
-def _database(settings: Settings, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> PostgresDatabase:
+def _database(
+    settings: Settings,
+    namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    adoption_provider: k8s.Provider | None,
+) -> PostgresDatabase:
     db = settings.database
     # Refuse a volume size below the deployed one with an error naming the key, before the PVC is
     # registered. The outputs as a whole are secret (connection_string); the sizes are not.
@@ -82,6 +110,7 @@ def _database(settings: Settings, namespace: pulumi.Input[str], opts: pulumi.Res
             "existing_secret": existing,
             "backup": backup,
             "metrics": metrics,
+            "adoption_provider": adoption_provider,
         },
         opts=opts,
     )
@@ -166,6 +195,7 @@ def _app_metrics(settings: Settings, platform: Platform | None) -> AppMetricsArg
 def build_stack(settings: Settings) -> dict[str, Any]:
     """Register every resource of the stack and return the stack outputs (name → Output)."""
     provider = _provider(settings)
+    adoption_provider = _adoption_provider(settings)
     opts = pulumi.ResourceOptions(providers=[provider])
 
     namespace = Namespace(
@@ -179,12 +209,13 @@ def build_stack(settings: Settings) -> dict[str, Any]:
             # Deleting a namespace deletes everything in it: the database's volumes, which Pulumi
             # retains on delete, would go with it (and their PVs, with a Delete reclaim policy).
             "retain_on_delete": settings.database.enabled,
+            "adoption_provider": adoption_provider,
         },
         opts=opts,
     )
 
     platform = _platform(settings, opts)
-    database = _database(settings, namespace.name, opts) if settings.database.enabled else None
+    database = _database(settings, namespace.name, opts, adoption_provider) if settings.database.enabled else None
     db_env: dict[str, pulumi.Input[str]] = {}
     db_refs: dict[str, SecretKeyRef] = {}
     if database is not None:

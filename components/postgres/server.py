@@ -128,6 +128,11 @@ class PostgresDatabaseArgs(TypedDict):
     """Scheduled ``pg_dump`` to a retained PVC. Default: ``None`` (no backups)."""
     metrics: NotRequired[MetricsArgs | None]
     """postgres-exporter sidecar. Default: ``None`` (no metrics)."""
+    adoption_provider: NotRequired[pulumi.ProviderResource | None]
+    """Kubernetes provider for the objects kept in the cluster on delete (the volumes and the
+    credentials Secrets), and only for them: one with ``upsert_existing_objects`` adopts what a
+    destroy left behind, where the stack's provider (4.29 and later) refuses to create an object
+    that exists. Default: ``None`` (the component's provider)."""
     run_as_user: NotRequired[int]
     """UID, GID and fsGroup of every container (non-root). Never change it on a live database: the
     data directory belongs to it. Default: ``10001``."""
@@ -236,8 +241,12 @@ class PostgresDatabase(pulumi.ComponentResource):
         selector = selector_labels(name, instance, COMPONENT)
         labels = standard_labels(name, instance, COMPONENT, version, part_of)
         child = pulumi.ResourceOptions(parent=self)
-        # The volumes: never deleted with the stack, protected unless the stack says otherwise.
-        keep = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=True)
+        # What a destroy leaves in the cluster: the volumes (protected unless the stack says
+        # otherwise) and the credentials to the data on them. The adoption provider takes them
+        # back on the next deployment.
+        adoption_provider = args.get("adoption_provider")
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True, provider=adoption_provider)
+        keep = pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(protect=protect))
 
         def meta(object_name: str | None = name) -> k8s.meta.v1.ObjectMetaArgs:
             return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels)
@@ -268,7 +277,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                 f"{resource_name}-credentials",
                 meta(f"{name}-credentials"),
                 {"username": user, PASSWORD_KEY: password},
-                child,
+                kept,
             )
             secret_name = credentials.metadata.name
             password_key = PASSWORD_KEY

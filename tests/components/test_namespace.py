@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi_kubernetes as k8s
 import pytest
 
 from components.namespace import Namespace, NamespaceArgs
@@ -197,3 +198,23 @@ def test_malformed_default_limit_without_a_matching_request_is_refused(mocks: Re
         ValueError, match=r"^Namespace default_limits\['ephemeral-storage'\]: 'lots' is not a Kubernetes quantity"
     ):
         Namespace("baseline", {"name": "team-a", "default_limits": {"ephemeral-storage": "lots"}})
+
+
+def _build_with_adoption_provider(retain: bool) -> None:
+    def build() -> object:
+        adopt = k8s.Provider("adopt")
+        return Namespace("baseline", {"name": "team-a", "retain_on_delete": retain, "adoption_provider": adopt}).name
+
+    synth(build)
+
+
+def test_a_retained_namespace_alone_uses_the_adoption_provider(mocks: Recorder) -> None:
+    _build_with_adoption_provider(retain=True)
+    adopt = mocks.one("pulumi:providers:kubernetes")
+    adopted = [r.typ for r in mocks.resources if r.provider.startswith(f"{adopt.urn}::")]
+    assert adopted == [NAMESPACE]
+
+
+def test_a_namespace_deleted_with_the_stack_is_not_adopted(mocks: Recorder) -> None:
+    _build_with_adoption_provider(retain=False)
+    assert [r.name for r in mocks.resources if r.provider] == []

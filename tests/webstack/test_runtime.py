@@ -47,6 +47,11 @@ def test_render_mode_points_the_provider_at_the_folder_and_skips_helm_releases(m
     assert mocks.of_type(INGRESS)
 
 
+def test_render_mode_has_one_provider_and_nothing_to_adopt(mocks: Recorder) -> None:
+    _build("prod", {RENDER_ENV: "/tmp/rendered"})
+    assert [p.name for p in mocks.of_type("pulumi:providers:kubernetes")] == ["k8s"]
+
+
 def test_render_mode_ignores_a_kubeconfig_in_the_environment(mocks: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a developer's KUBECONFIG WHEN rendering THEN the provider gets none: the SDK would fill it
     # in from the environment, and the provider refuses a kubeconfig next to renderYamlToDirectory.
@@ -60,7 +65,10 @@ def test_a_cluster_deployment_reads_the_kubeconfig_of_the_environment(
 ) -> None:
     monkeypatch.setenv("KUBECONFIG", "/home/dev/.kube/config")
     _build("dev", {})
-    assert mocks.one("pulumi:providers:kubernetes").inputs["kubeconfig"] == "/home/dev/.kube/config"
+    providers = mocks.of_type("pulumi:providers:kubernetes")
+    # Both the stack's provider and the adoption provider: one cluster.
+    assert sorted(p.name for p in providers) == ["k8s", "k8s-adopt"]
+    assert {p.inputs["kubeconfig"] for p in providers} == {"/home/dev/.kube/config"}
 
 
 def test_local_cluster_installs_the_stand_in_chart_and_switches_off_what_needs_the_internet(mocks: Recorder) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import STACKS, Recorder, install_mocks, stack_config, synth
+from tests.harness import STACKS, Recorded, Recorder, install_mocks, stack_config, synth
 from webstack.settings import Settings, load_settings
 from webstack.stack import build_stack
 
@@ -15,6 +15,7 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+PROVIDER = "pulumi:providers:kubernetes"
 
 
 def _settings(stack: str) -> Settings:
@@ -40,15 +41,79 @@ def test_every_stack_file_builds_with_outputs(mocks: Recorder, stack: str) -> No
     assert outputs["namespace"] == settings.namespace.name
 
 
+def _providers(mocks: Recorder) -> dict[str, Recorded]:
+    return {p.name: p for p in mocks.of_type(PROVIDER)}
+
+
+# What a destroy leaves in the cluster when the stack has a database, in every stack file: the
+# Namespace (Kubernetes would delete the claims with it), the claims and the credentials to the
+# data on them. Only these may be adopted when the next deployment finds them.
+ADOPTED = {
+    "dev": {"baseline-ns", "postgres-data", "postgres-credentials"},
+    "staging": {
+        "baseline-ns",
+        "postgres-data",
+        "postgres-backups",
+        "postgres-credentials",
+    },
+    "prod": {
+        "baseline-ns",
+        "postgres-data",
+        "postgres-backups",
+        "postgres-credentials",
+    },
+}
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_kubernetes_object_uses_the_stack_provider_and_a_component_parent(mocks: Recorder, stack: str) -> None:
+def test_every_kubernetes_object_uses_a_stack_provider_and_a_component_parent(mocks: Recorder, stack: str) -> None:
     _build(stack)
-    provider = mocks.one("pulumi:providers:kubernetes")
+    providers = _providers(mocks)
     objects = [r for r in mocks.resources if r.typ.startswith("kubernetes:")]
     assert objects
     for obj in objects:
-        assert obj.provider.startswith(provider.urn), f"{obj.name} does not use the stack's provider"
+        assert any(obj.provider.startswith(f"{p.urn}::") for p in providers.values()), obj.name
         assert "webstack:" in obj.parent, f"{obj.name} is not parented to a component"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_only_the_objects_a_destroy_keeps_use_the_adoption_provider(mocks: Recorder, stack: str) -> None:
+    # GIVEN a stack file WHEN it is built THEN exactly the retained objects use the upserting
+    # provider (a destroy leaves them; the next up must take them back instead of failing with
+    # AlreadyExists), and every other object uses the provider that refuses to overwrite.
+    _build(stack)
+    adopt = _providers(mocks)["k8s-adopt"]
+    adopted = {r.name for r in mocks.resources if r.provider.startswith(f"{adopt.urn}::")}
+    assert adopted == ADOPTED[stack]
+    retained = {r.name for r in mocks.resources if r.custom and r.retain_on_delete}
+    assert retained == adopted
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_upsert_is_on_for_the_adoption_provider_only(mocks: Recorder, stack: str) -> None:
+    _build(stack)
+    providers = _providers(mocks)
+    assert set(providers) == {"k8s", "k8s-adopt"}
+    # Explicitly off on the stack's provider: PULUMI_K8S_UPSERT_EXISTING_OBJECTS cannot turn it on.
+    assert providers["k8s"].inputs["upsertExistingObjects"] == "false"
+    assert providers["k8s-adopt"].inputs["upsertExistingObjects"] == "true"
+
+
+def test_the_adoption_provider_targets_the_stack_provider_s_cluster(mocks: Recorder) -> None:
+    # Same kubeconfig, cluster and context inputs: moving an object between them replaces nothing.
+    _build("prod")
+    providers = _providers(mocks)
+    ignore = {"upsertExistingObjects", "version"}
+    main = {k: v for k, v in providers["k8s"].inputs.items() if k not in ignore}
+    adopt = {k: v for k, v in providers["k8s-adopt"].inputs.items() if k not in ignore}
+    assert main == adopt
+
+
+def test_a_stack_without_a_database_keeps_nothing_and_has_no_adoption_provider(mocks: Recorder) -> None:
+    settings = load_settings({**stack_config("dev"), "dbEnabled": False}, "dev")
+    synth(lambda: build_stack(settings))
+    assert set(_providers(mocks)) == {"k8s"}
+    assert [r.name for r in mocks.resources if r.custom and r.retain_on_delete] == []
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
 from components.postgres import (
@@ -595,3 +596,27 @@ def test_every_input_is_checked_before_any_child_is_registered(mocks: Recorder, 
 
 
 # -- pure checks ---------------------------------------------------------------------------------
+
+
+def test_only_the_retained_objects_use_the_adoption_provider(mocks: Recorder) -> None:
+    # GIVEN an adoption provider WHEN the database is built with backups THEN the claims and the
+    # credentials Secret (what a destroy leaves) use it, and no other object does.
+    def build() -> pulumi.Output[str]:
+        adopt = k8s.Provider("adopt")
+        db = PostgresDatabase("db", _args(backup={"schedule": "@daily"}, adoption_provider=adopt))
+        return db.service_name
+
+    synth(build)
+    adopt = mocks.one("pulumi:providers:kubernetes")
+    adopted = {r.name for r in mocks.resources if r.provider.startswith(f"{adopt.urn}::")}
+    assert adopted == {"db-data", "db-backups", "db-credentials"}
+    assert all(mocks.named(name).retain_on_delete for name in adopted)
+    others = [r.name for r in mocks.resources if r.typ.startswith("kubernetes:") and r.name not in adopted]
+    assert others
+    assert all(mocks.named(name).provider == "" for name in others)
+
+
+def test_without_an_adoption_provider_retained_objects_use_the_component_s(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily"})
+    assert [r.name for r in mocks.resources if r.provider] == []
+    assert mocks.named("db-credentials").retain_on_delete
