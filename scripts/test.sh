@@ -44,6 +44,14 @@ if [ "$tier" = unit ]; then
   exit 0
 fi
 if [ -d tests/engine ]; then
+  # The database's shell scripts (roles, backup, restore) are tested against a real server.
+  if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+    step "PostgreSQL server (Debian package) for the database scripts' tests"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql
+  fi
   step "toolchain"
   scripts/toolchain.sh build
   eval "$(scripts/toolchain.sh env)"

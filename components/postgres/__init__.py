@@ -1,6 +1,7 @@
 """PostgreSQL on a PersistentVolumeClaim that never loses data: the ``PostgresDatabase`` component.
 
-Its parts: ``server`` (credentials, volume, server, Service, NetworkPolicies), ``backup`` (the
+Its parts: ``server`` (credentials, volume, server, Service, NetworkPolicies), ``roles`` (the
+least-privileged roles and the script that keeps them in line with the Secrets), ``backup`` (the
 optional ``pg_dump`` CronJob and its volume), ``monitoring`` (the optional exporter), ``pods``
 (what the server's and the backup's pods share) and ``checks`` (the pure checks of plain values,
 shared with the settings loader).
@@ -33,7 +34,16 @@ from components.postgres.checks import (
     check_storage_size,
 )
 from components.postgres.monitoring import DEFAULT_EXPORTER_IMAGE, MetricsArgs
-from components.postgres.pods import PASSWORD_FILE, PGDATA, RETAIN_ANNOTATION
+from components.postgres.pods import PGDATA, RETAIN_ANNOTATION
+from components.postgres.roles import (
+    APP_PASSWORD_FILE,
+    BACKUP_PASSWORD_FILE,
+    BACKUP_ROLE,
+    METRICS_PASSWORD_FILE,
+    METRICS_ROLE,
+    ROLES_SCRIPT,
+    SUPERUSER_PASSWORD_FILE,
+)
 from components.postgres.server import (
     DEFAULT_IMAGE,
     PASSWORD_LENGTH,
@@ -43,13 +53,19 @@ from components.postgres.server import (
 )
 
 __all__ = [
+    "APP_PASSWORD_FILE",
+    "BACKUP_PASSWORD_FILE",
+    "BACKUP_ROLE",
     "BACKUP_SCRIPT",
     "DEFAULT_EXPORTER_IMAGE",
     "DEFAULT_IMAGE",
-    "PASSWORD_FILE",
+    "METRICS_PASSWORD_FILE",
+    "METRICS_ROLE",
     "PASSWORD_LENGTH",
     "PGDATA",
     "RETAIN_ANNOTATION",
+    "ROLES_SCRIPT",
+    "SUPERUSER_PASSWORD_FILE",
     "BackupArgs",
     "ExistingSecretRef",
     "MetricsArgs",

@@ -10,17 +10,17 @@ import pulumi_kubernetes as k8s
 
 from components.postgres.checks import check_cron_schedule, check_storage_class, check_storage_size
 from components.postgres.pods import (
-    CREDENTIALS_VOLUME_MOUNT,
     DEFAULT_ACCESS_MODES,
-    PASSWORD_FILE,
     PORT,
     claim,
     claim_volume,
+    credentials_mount,
     credentials_volume,
     empty_dir,
     pod_spec,
     storage_request,
 )
+from components.postgres.roles import BACKUP_PASSWORD_FILE, BACKUP_PASSWORD_KEY, BACKUP_ROLE
 from components.validation import check_dns_subdomain, check_int_range
 
 DEFAULT_BACKUP_STORAGE_SIZE = "20Gi"
@@ -112,12 +112,10 @@ def backup_job(
     image: str,
     host: pulumi.Input[str],
     database: str,
-    user: str,
     account: k8s.core.v1.ServiceAccount,
     run_as: int,
     security: k8s.core.v1.SecurityContextArgs,
-    secret_name: pulumi.Input[str],
-    password_key: str,
+    admin_secret: pulumi.Input[str],
     keep: pulumi.ResourceOptions,
     child: pulumi.ResourceOptions,
 ) -> None:
@@ -163,8 +161,8 @@ def backup_job(
                                         k8s.core.v1.EnvVarArgs(name="PGHOST", value=host),
                                         k8s.core.v1.EnvVarArgs(name="PGPORT", value=str(PORT)),
                                         k8s.core.v1.EnvVarArgs(name="PGDATABASE", value=database),
-                                        k8s.core.v1.EnvVarArgs(name="PGUSER", value=user),
-                                        k8s.core.v1.EnvVarArgs(name="PGPASSWORD_FILE", value=PASSWORD_FILE),
+                                        k8s.core.v1.EnvVarArgs(name="PGUSER", value=BACKUP_ROLE),
+                                        k8s.core.v1.EnvVarArgs(name="PGPASSWORD_FILE", value=BACKUP_PASSWORD_FILE),
                                         k8s.core.v1.EnvVarArgs(name="BACKUP_DIR", value=BACKUP_MOUNT),
                                         k8s.core.v1.EnvVarArgs(name="RETENTION_DAYS", value=str(backup.retention_days)),
                                         k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp"),
@@ -176,14 +174,16 @@ def backup_job(
                                     volume_mounts=[
                                         k8s.core.v1.VolumeMountArgs(name="backups", mount_path=BACKUP_MOUNT),
                                         k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                                        CREDENTIALS_VOLUME_MOUNT,
+                                        credentials_mount(),
                                     ],
                                 )
                             ],
                             [
                                 claim_volume("backups", backup_claim),
                                 empty_dir("tmp", "64Mi"),
-                                credentials_volume(secret_name, password_key),
+                                credentials_volume(
+                                    "credentials", [(admin_secret, {BACKUP_PASSWORD_KEY: BACKUP_PASSWORD_KEY})]
+                                ),
                             ],
                             restart_policy="Never",
                         ),

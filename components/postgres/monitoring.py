@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import NamedTuple, NotRequired, TypedDict
 
+import pulumi
 import pulumi_kubernetes as k8s
 
-from components.postgres.pods import CREDENTIALS_VOLUME_MOUNT, PASSWORD_FILE, PORT
+from components.postgres.pods import PORT, credentials_mount, credentials_volume
+from components.postgres.roles import METRICS_PASSWORD_FILE, METRICS_PASSWORD_KEY, METRICS_ROLE
 from components.validation import check_dns_label, check_pinned_image
 
 DEFAULT_EXPORTER_IMAGE = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"
@@ -44,10 +46,18 @@ def resolve_metrics(metrics: MetricsArgs | None) -> Metrics | None:
     return Metrics(image, namespace)
 
 
+EXPORTER_VOLUME = "metrics-credentials"
+
+
+def exporter_volume(admin_secret: pulumi.Input[str]) -> k8s.core.v1.VolumeArgs:
+    """The monitoring role's password, the only one the exporter sees."""
+    return credentials_volume(EXPORTER_VOLUME, [(admin_secret, {METRICS_PASSWORD_KEY: METRICS_PASSWORD_KEY})])
+
+
 def exporter_container(
-    metrics: Metrics, database: str, user: str, security: k8s.core.v1.SecurityContextArgs
+    metrics: Metrics, database: str, security: k8s.core.v1.SecurityContextArgs
 ) -> k8s.core.v1.ContainerArgs:
-    """The exporter, scraping the server over loopback with the password from the mounted file."""
+    """The exporter, reading statistics over loopback as the monitoring role (``pg_monitor``)."""
     return k8s.core.v1.ContainerArgs(
         name="exporter",
         image=metrics.image,
@@ -55,8 +65,8 @@ def exporter_container(
         ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT, protocol="TCP")],
         env=[
             k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_URI", value=f"127.0.0.1:{PORT}/{database}?sslmode=disable"),
-            k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_USER", value=user),
-            k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_PASS_FILE", value=PASSWORD_FILE),
+            k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_USER", value=METRICS_ROLE),
+            k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_PASS_FILE", value=METRICS_PASSWORD_FILE),
         ],
         resources=k8s.core.v1.ResourceRequirementsArgs(requests=EXPORTER_REQUESTS, limits=EXPORTER_LIMITS),
         # Ready once it serves HTTP (its landing page: /metrics would query the database);
@@ -70,5 +80,5 @@ def exporter_container(
             failure_threshold=3,
         ),
         security_context=security,
-        volume_mounts=[CREDENTIALS_VOLUME_MOUNT],
+        volume_mounts=[credentials_mount(EXPORTER_VOLUME)],
     )

@@ -25,11 +25,10 @@ DATA_MOUNT = "/var/lib/postgresql/data"
 # PGDATA in a subdirectory of the volume: the volume root may hold lost+found (ext4) or be owned
 # by root, and initdb insists on an empty directory it owns with mode 0700.
 PGDATA = f"{DATA_MOUNT}/pgdata"
-# The password reaches every container as a file in a Secret volume, never as an env var (an env
-# var is inherited by every child process and readable in /proc/<pid>/environ): the image reads
+# Passwords reach every container as files in a Secret volume, never as env vars (an env var is
+# inherited by every child process and readable in /proc/<pid>/environ): the image reads
 # POSTGRES_PASSWORD_FILE, the exporter DATA_SOURCE_PASS_FILE, the backup script PGPASSWORD_FILE.
 CREDENTIALS_MOUNT = "/run/secrets/postgres"
-PASSWORD_FILE = f"{CREDENTIALS_MOUNT}/password"
 
 
 def storage_request(size: str, floor: pulumi.Input[str | None] | None, what: str) -> pulumi.Input[str]:
@@ -40,20 +39,31 @@ def storage_request(size: str, floor: pulumi.Input[str | None] | None, what: str
     return deployed.apply(lambda value: check_storage_not_shrunk(size, value, what))
 
 
-def credentials_volume(secret_name: pulumi.Input[str], key: str) -> k8s.core.v1.VolumeArgs:
-    """The password key of the Secret as the file ``password`` (see ``PASSWORD_FILE``)."""
+def credentials_volume(
+    name: str, files: Sequence[tuple[pulumi.Input[str], Mapping[str, str]]]
+) -> k8s.core.v1.VolumeArgs:
+    """Keys of Secrets as files, ``files`` being ``(secret name, {key: file name})`` pairs: each
+    container mounts only the passwords it uses (see ``CREDENTIALS_MOUNT``)."""
     return k8s.core.v1.VolumeArgs(
-        name="credentials",
-        secret=k8s.core.v1.SecretVolumeSourceArgs(
-            secret_name=secret_name,
-            items=[k8s.core.v1.KeyToPathArgs(key=key, path="password")],
-            # Owner and the pod's fsGroup (the containers' group) may read it; nobody writes it.
+        name=name,
+        projected=k8s.core.v1.ProjectedVolumeSourceArgs(
+            sources=[
+                k8s.core.v1.VolumeProjectionArgs(
+                    secret=k8s.core.v1.SecretProjectionArgs(
+                        name=secret_name,
+                        items=[k8s.core.v1.KeyToPathArgs(key=key, path=path) for key, path in keys.items()],
+                    )
+                )
+                for secret_name, keys in files
+            ],
+            # Owner and the pod's fsGroup (the containers' group) may read them; nobody writes them.
             default_mode=0o440,
         ),
     )
 
 
-CREDENTIALS_VOLUME_MOUNT = k8s.core.v1.VolumeMountArgs(name="credentials", mount_path=CREDENTIALS_MOUNT, read_only=True)
+def credentials_mount(volume: str = "credentials") -> k8s.core.v1.VolumeMountArgs:
+    return k8s.core.v1.VolumeMountArgs(name=volume, mount_path=CREDENTIALS_MOUNT, read_only=True)
 
 
 def _pod_security(run_as: int) -> k8s.core.v1.PodSecurityContextArgs:

@@ -19,22 +19,44 @@ from components.postgres.checks import (
     check_storage_class,
     check_storage_size,
 )
-from components.postgres.monitoring import METRICS_PORT, MetricsArgs, exporter_container, resolve_metrics
+from components.postgres.monitoring import (
+    METRICS_PORT,
+    MetricsArgs,
+    exporter_container,
+    exporter_volume,
+    resolve_metrics,
+)
 from components.postgres.pods import (
-    CREDENTIALS_VOLUME_MOUNT,
     DATA_MOUNT,
     DEFAULT_ACCESS_MODES,
     DEFAULT_RUN_AS,
-    PASSWORD_FILE,
     PASSWORD_KEY,
     PGDATA,
     PORT,
     claim,
     claim_volume,
+    credentials_mount,
     credentials_volume,
     empty_dir,
     pod_spec,
     storage_request,
+)
+from components.postgres.roles import (
+    APP_PASSWORD_PATH,
+    BACKUP_PASSWORD_KEY,
+    BACKUP_ROLE,
+    DEFAULT_SUPERUSER,
+    INITDB_DIR,
+    METRICS_PASSWORD_KEY,
+    METRICS_ROLE,
+    ROLES_SCRIPT,
+    SCRIPT_NAME,
+    SOCKET_DIR,
+    SUPERUSER_PASSWORD_FILE,
+    SUPERUSER_PASSWORD_KEY,
+    Roles,
+    check_distinct_roles,
+    roles_env,
 )
 from components.security_context import restricted_container
 from components.validation import (
@@ -55,7 +77,7 @@ DEFAULT_REQUESTS = {"cpu": "250m", "memory": "256Mi", "ephemeral-storage": "128M
 DEFAULT_LIMITS = {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}
 PASSWORD_LENGTH = 32
 COMPONENT = "database"
-# Longest suffix is "-credentials"; a CronJob name is limited to 52 characters ("-backup" + 45).
+# Longest suffix is "-admin-credentials" (45 + 18 = 63); a CronJob name is limited to 52 characters.
 MAX_NAME_LENGTH = 45
 
 
@@ -93,7 +115,13 @@ class PostgresDatabaseArgs(TypedDict):
     """Database created on first start (``POSTGRES_DB``). Changing it later does not rename the
     existing database. Default: ``"app"``."""
     user: NotRequired[str]
-    """Role created on first start (``POSTGRES_USER``). Default: ``"app"``."""
+    """The app's role: owner of ``database`` and nothing more (no superuser, no other database);
+    created on first start and its password aligned with the credentials Secret at every start.
+    Default: ``"app"``."""
+    superuser: NotRequired[str]
+    """The bootstrap superuser (``POSTGRES_USER``), whose password only the server's pod mounts.
+    On a data directory whose superuser was ``user`` (this component's earlier layout) it is
+    created at the next start and ``user`` demoted. Default: ``"postgres"``."""
     storage_size: NotRequired[str]
     """Size of the data PVC; may grow in place, never shrink. Default: ``"10Gi"``."""
     min_storage_size: NotRequired[pulumi.Input[str | None]]
@@ -165,7 +193,7 @@ def _validate_name(name: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise ValueError(
             f"PostgresDatabase name: {name!r} is {len(name)} characters; use at most {MAX_NAME_LENGTH} so that "
-            "derived names ('<name>-credentials', the backup CronJob's '<name>-backup') stay within "
+            "derived names ('<name>-admin-credentials', the backup CronJob's '<name>-backup') stay within "
             "Kubernetes' limits"
         )
     return name
@@ -215,6 +243,8 @@ class PostgresDatabase(pulumi.ComponentResource):
         image = check_pinned_image(image_name, "PostgresDatabase image")
         database = check_pg_identifier(args.get("database", DEFAULT_DATABASE), "PostgresDatabase database")
         user = check_pg_identifier(args.get("user", DEFAULT_USER), "PostgresDatabase user")
+        superuser = check_pg_identifier(args.get("superuser", DEFAULT_SUPERUSER), "PostgresDatabase superuser")
+        check_distinct_roles(superuser, user)
         storage_size = args.get("storage_size", DEFAULT_STORAGE_SIZE)
         check_storage_size(storage_size, "PostgresDatabase storage_size")
         storage_class = check_storage_class(args.get("storage_class"), "PostgresDatabase storage_class")
@@ -252,27 +282,32 @@ class PostgresDatabase(pulumi.ComponentResource):
             return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels)
 
         # -- credentials ----------------------------------------------------------------------
+        # Two Secrets, both kept with the data: the app role's (the app reads it) and the admin
+        # one (superuser, backup and monitoring roles), which only the server's, the backup's and
+        # the exporter's containers mount, each the keys it needs. The server applies whatever
+        # they hold at every start (``roles``), so a regenerated password is never locked out.
+        def generate(suffix: str) -> pulumi.Output[str]:
+            # Inputs are constants: a change would replace the resource, i.e. a new password.
+            generated = random.RandomPassword(
+                f"{resource_name}-{suffix}",
+                length=PASSWORD_LENGTH,
+                special=False,  # letters and digits only: safe in a URL and in a shell
+                min_lower=2,
+                min_upper=2,
+                min_numeric=2,
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=protect, additional_secret_outputs=["result", "bcryptHash"]
+                ),
+            )
+            return pulumi.Output.secret(generated.result)
+
         secret_name: pulumi.Input[str]
         if existing is not None:
             secret_name = existing["name"]
             password_key = existing.get("key", PASSWORD_KEY)
             password: pulumi.Output[str] | None = None
         else:
-            # Inputs are constants: any change would replace the resource, i.e. a new password that
-            # the running database (initialised with the old one) would not accept.
-            generated = random.RandomPassword(
-                f"{resource_name}-password",
-                length=PASSWORD_LENGTH,
-                special=False,  # letters and digits only: safe in a URL and in a shell
-                min_lower=2,
-                min_upper=2,
-                min_numeric=2,
-                # Protected with the volumes: it is the only copy of the password in Pulumi's state.
-                opts=pulumi.ResourceOptions(
-                    parent=self, protect=protect, additional_secret_outputs=["result", "bcryptHash"]
-                ),
-            )
-            password = pulumi.Output.secret(generated.result)
+            password = generate("password")
             credentials = opaque_secret(
                 f"{resource_name}-credentials",
                 meta(f"{name}-credentials"),
@@ -281,6 +316,25 @@ class PostgresDatabase(pulumi.ComponentResource):
             )
             secret_name = credentials.metadata.name
             password_key = PASSWORD_KEY
+        admin = opaque_secret(
+            f"{resource_name}-admin-credentials",
+            meta(f"{name}-admin-credentials"),
+            {
+                "superuser-username": superuser,
+                SUPERUSER_PASSWORD_KEY: generate("superuser-password"),
+                "backup-username": BACKUP_ROLE,
+                BACKUP_PASSWORD_KEY: generate("backup-password"),
+                "metrics-username": METRICS_ROLE,
+                METRICS_PASSWORD_KEY: generate("metrics-password"),
+            },
+            kept,
+        )
+        admin_secret = admin.metadata.name
+        # The image runs the script once on an empty data directory; the postStart hook at every
+        # start. Auto-named: a changed script is a new ConfigMap, which restarts the server.
+        initdb = k8s.core.v1.ConfigMap(
+            f"{resource_name}-initdb", metadata=meta(None), data={SCRIPT_NAME: ROLES_SCRIPT}, opts=child
+        )
 
         account = k8s.core.v1.ServiceAccount(
             f"{resource_name}-sa", metadata=meta(), automount_service_account_token=False, opts=child
@@ -308,10 +362,21 @@ class PostgresDatabase(pulumi.ComponentResource):
                 ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT, protocol="TCP")],
                 env=[
                     k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=database),
-                    k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=user),
-                    k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD_FILE", value=PASSWORD_FILE),
+                    # The bootstrap superuser: only the server's pod knows its password.
+                    k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=superuser),
+                    k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD_FILE", value=SUPERUSER_PASSWORD_FILE),
                     k8s.core.v1.EnvVarArgs(name="PGDATA", value=PGDATA),
+                    *roles_env(Roles(superuser, user, backup is not None, metrics is not None)),
                 ],
+                # Every start aligns the roles with the mounted Secrets (see ``roles``); a failure
+                # restarts the container, and shows as a FailedPostStartHook event.
+                lifecycle=k8s.core.v1.LifecycleArgs(
+                    post_start=k8s.core.v1.LifecycleHandlerArgs(
+                        exec_=k8s.core.v1.ExecActionArgs(
+                            command=["bash", f"{INITDB_DIR}/{SCRIPT_NAME}", "--after-start"]
+                        )
+                    )
+                ),
                 resources=k8s.core.v1.ResourceRequirementsArgs(requests=requests, limits=limits),
                 # First start runs initdb and a restart may replay WAL: give both up to 15 minutes
                 # before liveness may kill the server mid-recovery.
@@ -336,9 +401,10 @@ class PostgresDatabase(pulumi.ComponentResource):
                 # temporary init server) and /tmp (nss_wrapper's passwd files for the non-image UID).
                 volume_mounts=[
                     k8s.core.v1.VolumeMountArgs(name="data", mount_path=DATA_MOUNT),
-                    k8s.core.v1.VolumeMountArgs(name="run", mount_path="/var/run/postgresql"),
+                    k8s.core.v1.VolumeMountArgs(name="run", mount_path=SOCKET_DIR),
                     k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                    CREDENTIALS_VOLUME_MOUNT,
+                    k8s.core.v1.VolumeMountArgs(name="initdb", mount_path=INITDB_DIR, read_only=True),
+                    credentials_mount(),
                 ],
             )
         ]
@@ -346,7 +412,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             k8s.core.v1.ServicePortArgs(name="postgres", port=PORT, target_port="postgres", protocol="TCP")
         ]
         if metrics is not None:
-            containers.append(exporter_container(metrics, database, user, container_security))
+            containers.append(exporter_container(metrics, database, container_security))
             service_ports.append(
                 k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics", protocol="TCP")
             )
@@ -370,7 +436,28 @@ class PostgresDatabase(pulumi.ComponentResource):
                             claim_volume("data", data_claim),
                             empty_dir("run", "16Mi"),
                             empty_dir("tmp", "64Mi"),
-                            credentials_volume(secret_name, password_key),
+                            k8s.core.v1.VolumeArgs(
+                                name="initdb",
+                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+                                    name=initdb.metadata.name,
+                                    # Executable: the entrypoint runs an executable *.sh, sources others.
+                                    default_mode=0o555,
+                                ),
+                            ),
+                            credentials_volume(
+                                "credentials",
+                                [
+                                    (secret_name, {password_key: APP_PASSWORD_PATH}),
+                                    (
+                                        admin_secret,
+                                        {
+                                            k: k
+                                            for k in (SUPERUSER_PASSWORD_KEY, BACKUP_PASSWORD_KEY, METRICS_PASSWORD_KEY)
+                                        },
+                                    ),
+                                ],
+                            ),
+                            *([exporter_volume(admin_secret)] if metrics is not None else []),
                         ],
                         # The image stops on SIGINT (fast shutdown); leave time for the checkpoint.
                         termination_grace_period_seconds=120,
@@ -407,12 +494,10 @@ class PostgresDatabase(pulumi.ComponentResource):
                 image=image_name,
                 host=service.metadata.name,
                 database=database,
-                user=user,
                 account=account,
                 run_as=run_as,
                 security=container_security,
-                secret_name=secret_name,
-                password_key=password_key,
+                admin_secret=admin_secret,
                 keep=keep,
                 child=child,
             )

@@ -182,6 +182,10 @@ def test_password_appears_in_no_input_outside_the_credentials_secret(stack: str)
     recorder, _ = _synth(_settings(stack))
     holders = [r.name for r in recorder.resources if DB_PASSWORD in json.dumps(r.inputs, default=str)]
     assert holders == ["postgres-credentials"]
+    admin_passwords = [f"mock-password-of-postgres-{role}-password" for role in ("superuser", "backup", "metrics")]
+    for password in admin_passwords:
+        holders = [r.name for r in recorder.resources if password in json.dumps(r.inputs, default=str)]
+        assert holders == ["postgres-admin-credentials"], password
     secret = recorder.named("postgres-credentials")
     assert secret.typ == SECRET
     assert secret.secret_paths, "the password travels as a Pulumi secret"
@@ -234,6 +238,22 @@ def test_web_app_reads_the_password_through_secret_key_ref() -> None:
         "name": "DATABASE_PASSWORD",
         "valueFrom": {"secretKeyRef": {"name": "postgres-credentials", "key": "password"}},
     }
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_web_app_logs_in_as_its_own_role_and_never_sees_the_admin_secret(stack: str) -> None:
+    recorder, _ = _synth(_settings(stack))
+    superuser = _env_of(recorder.named("postgres-deployment"), "postgres")["POSTGRES_USER"]
+    (config,) = [c for c in recorder.of_type(CONFIG_MAP) if "DATABASE_USER" in (c.inputs.get("data") or {})]
+    assert config.inputs["data"]["DATABASE_USER"] == "app" != superuser
+    web = json.dumps(recorder.named("web-deployment").spec, default=str)
+    assert "postgres-admin-credentials" not in web
+    assert "postgres-credentials" in web
+
+
+def _env_of(deployment: Recorded, container: str) -> dict[str, Any]:
+    (found,) = [c for c in deployment.spec["template"]["spec"]["containers"] if c["name"] == container]
+    return {e["name"]: e.get("value") for e in found.get("env", [])}
 
 
 def test_only_the_web_pods_and_the_backup_job_reach_the_database() -> None:

@@ -49,18 +49,20 @@ def _providers(mocks: Recorder) -> dict[str, Recorded]:
 # Namespace (Kubernetes would delete the claims with it), the claims and the credentials to the
 # data on them. Only these may be adopted when the next deployment finds them.
 ADOPTED = {
-    "dev": {"baseline-ns", "postgres-data", "postgres-credentials"},
+    "dev": {"baseline-ns", "postgres-data", "postgres-credentials", "postgres-admin-credentials"},
     "staging": {
         "baseline-ns",
         "postgres-data",
         "postgres-backups",
         "postgres-credentials",
+        "postgres-admin-credentials",
     },
     "prod": {
         "baseline-ns",
         "postgres-data",
         "postgres-backups",
         "postgres-credentials",
+        "postgres-admin-credentials",
     },
 }
 

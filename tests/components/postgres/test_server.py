@@ -10,13 +10,20 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.postgres import (
+    APP_PASSWORD_FILE,
+    BACKUP_PASSWORD_FILE,
+    BACKUP_ROLE,
     DEFAULT_EXPORTER_IMAGE,
     DEFAULT_IMAGE,
-    PASSWORD_FILE,
+    METRICS_PASSWORD_FILE,
+    METRICS_ROLE,
     PGDATA,
+    ROLES_SCRIPT,
+    SUPERUSER_PASSWORD_FILE,
     PostgresDatabase,
     PostgresDatabaseArgs,
 )
+from components.postgres.pods import CREDENTIALS_MOUNT
 from tests.harness import Recorded, Recorder, error_chain, synth
 
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
@@ -98,17 +105,20 @@ def _policy(mocks: Recorder, name: str = "db-allow-clients") -> dict[str, Any]:
     return mocks.named(name).spec
 
 
-def _reads_password_from_a_file(pod: dict[str, Any], container: dict[str, Any], secret: str, key: str) -> None:
-    """The password is a file of a read-only Secret volume: no env var carries it."""
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    assert volumes["credentials"]["secret"] == {
-        "secretName": secret,
-        "items": [{"key": key, "path": "password"}],
-        "defaultMode": 0o440,
-    }
-    mount = next(m for m in container["volumeMounts"] if m["name"] == "credentials")
-    assert mount == {"name": "credentials", "mountPath": PASSWORD_FILE.rsplit("/", 1)[0], "readOnly": True}
+def _password_files(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The files of the container's read-only credentials mount: path -> (Secret, key). Fails when
+    a password reaches the container any other way (an env var from a Secret)."""
     assert not [e for e in container["env"] if "secretKeyRef" in (e.get("valueFrom") or {})]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == CREDENTIALS_MOUNT]
+    assert mount["readOnly"] is True
+    projected = volumes[mount["name"]]["projected"]
+    assert projected["defaultMode"] == 0o440
+    return {
+        f"{CREDENTIALS_MOUNT}/{item['path']}": (source["secret"]["name"], item["key"])
+        for source in projected["sources"]
+        for item in source["secret"]["items"]
+    }
 
 
 def _unwrap(value: Any) -> Any:
@@ -137,19 +147,26 @@ def test_connection_string_is_a_secret_with_the_generated_password(mocks: Record
     assert out["connection_string_secret"] is True
 
 
-def test_password_is_generated_stable_and_url_safe(mocks: Recorder) -> None:
+def test_passwords_are_generated_stable_and_url_safe_one_per_role(mocks: Recorder) -> None:
     _build()
-    password = mocks.one(PASSWORD)
-    assert password.inputs["length"] == 32
-    assert password.inputs["special"] is False
-    assert password.protect is True, "the only copy of the password in state is protected"
-    assert {"result", "bcryptHash"} <= set(password.additional_secret_outputs)
-    assert password.parent == mocks.one("webstack:data:PostgresDatabase").urn
+    passwords = mocks.of_type(PASSWORD)
+    assert sorted(p.name for p in passwords) == [
+        "db-backup-password",
+        "db-metrics-password",
+        "db-password",
+        "db-superuser-password",
+    ]
+    for password in passwords:
+        assert password.inputs["length"] == 32
+        assert password.inputs["special"] is False
+        assert password.protect is True
+        assert {"result", "bcryptHash"} <= set(password.additional_secret_outputs)
+        assert password.parent == mocks.one("webstack:data:PostgresDatabase").urn
 
 
 def test_password_lives_in_a_secret_whose_data_is_secret(mocks: Recorder) -> None:
     _build()
-    secret = mocks.one(SECRET)
+    secret = mocks.named("db-credentials")
     assert secret.metadata["name"] == "db-credentials"
     assert secret.inputs["type"] == "Opaque"
     # The whole map travels as a Pulumi secret (one of its values is one).
@@ -191,7 +208,7 @@ def test_unprotected_volume_is_still_retained(mocks: Recorder) -> None:
     claim = _claim(mocks)
     assert claim.protect is False
     assert claim.retain_on_delete is True
-    assert mocks.one(PASSWORD).protect is False
+    assert [p.protect for p in mocks.of_type(PASSWORD)] == [False] * 4
 
 
 def test_volumes_are_not_awaited_the_server_deployment_is(mocks: Recorder) -> None:
@@ -252,10 +269,16 @@ def test_server_runs_the_pinned_image_with_pgdata_in_a_subdirectory(mocks: Recor
     assert mounts["data"] == "/var/lib/postgresql/data"
     assert PGDATA.startswith(mounts["data"] + "/")
     assert env["POSTGRES_DB"] == "app"
-    assert env["POSTGRES_USER"] == "app"
-    assert env["POSTGRES_PASSWORD_FILE"] == PASSWORD_FILE == "/run/secrets/postgres/password"
+    assert env["POSTGRES_USER"] == "postgres", "the bootstrap superuser is not the app's role"
+    assert env["POSTGRES_PASSWORD_FILE"] == SUPERUSER_PASSWORD_FILE == "/run/secrets/postgres/superuser-password"
     assert "POSTGRES_PASSWORD" not in env
-    _reads_password_from_a_file(_pod(mocks), container, "db-credentials", "password")
+    # The server aligns every role, so it alone sees every password.
+    assert _password_files(_pod(mocks), container) == {
+        APP_PASSWORD_FILE: ("db-credentials", "password"),
+        SUPERUSER_PASSWORD_FILE: ("db-admin-credentials", "superuser-password"),
+        BACKUP_PASSWORD_FILE: ("db-admin-credentials", "backup-password"),
+        METRICS_PASSWORD_FILE: ("db-admin-credentials", "metrics-password"),
+    }
 
 
 def test_startup_and_readiness_use_pg_isready_and_liveness_only_tcp(mocks: Recorder) -> None:
@@ -370,11 +393,12 @@ def test_every_child_is_parented_to_the_component(mocks: Recorder) -> None:
 
 def test_existing_secret_replaces_the_generated_password(mocks: Recorder) -> None:
     out = _build(existing_secret={"name": "pg-creds", "key": "pw"})
-    assert mocks.of_type(PASSWORD) == []
-    assert mocks.of_type(SECRET) == []
+    assert "db-password" not in [p.name for p in mocks.of_type(PASSWORD)]
+    assert [s.name for s in mocks.of_type(SECRET)] == ["db-admin-credentials"]
     assert out["secret_name"] == "pg-creds"
     assert out["password_key"] == "pw"
-    _reads_password_from_a_file(_pod(mocks), _container(mocks), "pg-creds", "pw")
+    files = _password_files(_pod(mocks), _container(mocks))
+    assert files[APP_PASSWORD_FILE] == ("pg-creds", "pw")
 
 
 def test_existing_secret_connection_string_has_no_password_and_is_secret(mocks: Recorder) -> None:
@@ -400,9 +424,10 @@ def test_backup_cronjob_runs_pg_dump_on_the_schedule_in_utc(mocks: Recorder) -> 
     assert "pg_dump" in container["command"][-1]
     env = _env(container)
     assert env["PGHOST"] == "db"
-    assert env["PGPASSWORD_FILE"] == PASSWORD_FILE
+    assert env["PGUSER"] == BACKUP_ROLE == "backup", "backups read as the read-only role"
+    assert env["PGPASSWORD_FILE"] == BACKUP_PASSWORD_FILE
     assert 'PGPASSWORD="$(cat "${PGPASSWORD_FILE}")"' in container["command"][-1]
-    _reads_password_from_a_file(pod, container, "db-credentials", "password")
+    assert _password_files(pod, container) == {BACKUP_PASSWORD_FILE: ("db-admin-credentials", "backup-password")}
     assert env["RETENTION_DAYS"] == "7"
     assert pod["restartPolicy"] == "Never"
 
@@ -478,10 +503,13 @@ def test_metrics_sidecar_exposes_a_named_metrics_port_on_the_service(mocks: Reco
     assert exporter["securityContext"] == CONTAINER_SECURITY
     env = _env(exporter)
     assert env["DATA_SOURCE_URI"] == "127.0.0.1:5432/app?sslmode=disable"
-    assert env["DATA_SOURCE_PASS_FILE"] == PASSWORD_FILE
+    assert env["DATA_SOURCE_USER"] == METRICS_ROLE == "metrics", "the exporter reads as the pg_monitor role"
+    assert env["DATA_SOURCE_PASS_FILE"] == METRICS_PASSWORD_FILE
     assert exporter["readinessProbe"]["httpGet"] == {"path": "/", "port": "metrics"}
     assert exporter["livenessProbe"]["tcpSocket"] == {"port": "metrics"}
-    _reads_password_from_a_file(_pod(mocks), exporter, "db-credentials", "password")
+    assert _password_files(_pod(mocks), exporter) == {
+        METRICS_PASSWORD_FILE: ("db-admin-credentials", "metrics-password")
+    }
     ports = {p["name"]: p for p in mocks.one(SERVICE).spec["ports"]}
     assert ports["metrics"] == {"name": "metrics", "port": 9187, "targetPort": "metrics", "protocol": "TCP"}
 
@@ -574,6 +602,10 @@ def test_shrinking_the_backup_volume_is_refused(mocks: Recorder) -> None:
         ({"requests": {"memory": "-1Gi"}}, r"PostgresDatabase requests\['memory'\]: '-1Gi' must be greater than zero"),
         ({"client_selector": {}}, r"PostgresDatabase client_selector: empty"),
         ({"run_as_user": 0}, r"PostgresDatabase run_as_user: 0 is out of range"),
+        ({"superuser": "Root"}, r"PostgresDatabase superuser: 'Root' is not a plain PostgreSQL name"),
+        ({"superuser": "app"}, r"PostgresDatabase user: 'app' is already the superuser's name"),
+        ({"user": "backup"}, r"PostgresDatabase backup role: 'backup' is already the user's name"),
+        ({"user": "metrics"}, r"PostgresDatabase monitoring role: 'metrics' is already the user's name"),
     ],
 )
 def test_bad_input_is_refused_naming_the_argument(mocks: Recorder, overrides: dict[str, Any], message: str) -> None:
@@ -609,7 +641,7 @@ def test_only_the_retained_objects_use_the_adoption_provider(mocks: Recorder) ->
     synth(build)
     adopt = mocks.one("pulumi:providers:kubernetes")
     adopted = {r.name for r in mocks.resources if r.provider.startswith(f"{adopt.urn}::")}
-    assert adopted == {"db-data", "db-backups", "db-credentials"}
+    assert adopted == {"db-data", "db-backups", "db-credentials", "db-admin-credentials"}
     assert all(mocks.named(name).retain_on_delete for name in adopted)
     others = [r.name for r in mocks.resources if r.typ.startswith("kubernetes:") and r.name not in adopted]
     assert others
@@ -620,3 +652,79 @@ def test_without_an_adoption_provider_retained_objects_use_the_component_s(mocks
     _build(backup={"schedule": "@daily"})
     assert [r.name for r in mocks.resources if r.provider] == []
     assert mocks.named("db-credentials").retain_on_delete
+    assert mocks.named("db-admin-credentials").retain_on_delete
+
+
+# -- roles ---------------------------------------------------------------------------------------
+
+
+def _initdb_volume(mocks: Recorder) -> dict[str, Any]:
+    return next(v for v in _pod(mocks)["volumes"] if v["name"] == "initdb")
+
+
+def test_roles_script_is_an_executable_init_script_from_a_configmap(mocks: Recorder) -> None:
+    _build()
+    (config,) = mocks.of_type("kubernetes:core/v1:ConfigMap")
+    assert config.inputs["data"] == {"10-webstack-roles.sh": ROLES_SCRIPT}
+    # Auto-named (the mocks name it <resource>-abc123): a changed script is a new ConfigMap and
+    # a new pod template, so the server restarts onto it.
+    assert "name" not in config.metadata
+    volume = _initdb_volume(mocks)["configMap"]
+    assert volume["name"] == "db-initdb-abc123"
+    assert volume["defaultMode"] == 0o555, "the entrypoint only executes an executable *.sh"
+    mounts = {m["name"]: m for m in _container(mocks)["volumeMounts"]}
+    assert mounts["initdb"] == {"name": "initdb", "mountPath": "/docker-entrypoint-initdb.d", "readOnly": True}
+
+
+def test_every_start_aligns_the_roles_through_a_post_start_hook(mocks: Recorder) -> None:
+    _build()
+    hook = _container(mocks)["lifecycle"]["postStart"]["exec"]["command"]
+    assert hook == ["bash", "/docker-entrypoint-initdb.d/10-webstack-roles.sh", "--after-start"]
+
+
+def test_roles_env_names_each_role_and_its_password_file(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily"})
+    env = _env(_container(mocks))
+    assert env["DB_APP_USER"] == "app"
+    assert env["DB_APP_PASSWORD_FILE"] == APP_PASSWORD_FILE
+    assert env["DB_BACKUP_USER"] == "backup"
+    assert env["DB_BACKUP_PASSWORD_FILE"] == BACKUP_PASSWORD_FILE
+    assert env["DB_METRICS_USER"] == "metrics"
+    assert env["DB_METRICS_PASSWORD_FILE"] == METRICS_PASSWORD_FILE
+    # Logins follow the features: no backups or metrics, no login for their roles.
+    assert (env["DB_BACKUP_ENABLED"], env["DB_METRICS_ENABLED"]) == ("true", "false")
+
+
+def test_superuser_is_configurable_and_never_the_app_s_role(mocks: Recorder) -> None:
+    out = _build(superuser="dba")
+    assert _env(_container(mocks))["POSTGRES_USER"] == "dba"
+    assert out["user"] == "app"
+
+
+def test_admin_credentials_hold_the_superuser_backup_and_monitoring_roles(mocks: Recorder) -> None:
+    _build()
+    admin = mocks.named("db-admin-credentials")
+    assert admin.metadata["name"] == "db-admin-credentials"
+    assert admin.secret_paths == ["stringData"]
+    data = _unwrap(admin.inputs["stringData"])
+    assert {k: data[k] for k in ("superuser-username", "backup-username", "metrics-username")} == {
+        "superuser-username": "postgres",
+        "backup-username": "backup",
+        "metrics-username": "metrics",
+    }
+    assert {data[k] for k in ("superuser-password", "backup-password", "metrics-password")} == {MOCK_PASSWORD}
+    assert admin.retain_on_delete
+
+
+def test_the_app_s_secret_holds_only_the_app_role(mocks: Recorder) -> None:
+    _build()
+    assert _unwrap(mocks.named("db-credentials").inputs["stringData"]) == {"username": "app", "password": MOCK_PASSWORD}
+
+
+def test_roles_script_never_puts_a_password_on_a_command_line() -> None:
+    # Passwords go from the mounted files into psql variables (backquoted \\set), never into argv.
+    for line in ROLES_SCRIPT.splitlines():
+        if "PASSWORD_FILE" in line:
+            assert line.startswith("\\set "), line
+            assert line.endswith('"`'), line
+    assert "log_min_error_statement = 'panic'" in ROLES_SCRIPT
