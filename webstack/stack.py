@@ -12,7 +12,6 @@ from components.labels import selector_labels
 from components.postgres import BackupArgs, ExistingSecretRef, MetricsArgs, PostgresDatabase
 from components.web_app import COMPONENT as WEB_COMPONENT
 from components.web_app import AppMetricsArgs, AutoscalingArgs, SecretKeyRef
-from webstack.config import database as db_config
 from webstack.config.runtime import LOCAL_STAND_IN_CHART
 from webstack.settings import Settings
 
@@ -48,18 +47,6 @@ def _adoption_provider(settings: Settings) -> k8s.Provider | None:
     return k8s.Provider("k8s-adopt", upsert_existing_objects=True)
 
 
-def _deployed_outputs() -> pulumi.Output[dict[str, Any]]:
-    """This stack's own outputs as of its last deployment (``{}`` before the first one).
-
-    A StackReference to the stack itself: the engine reads the stored snapshot (the DIY backend
-    takes no lock for it), in preview as in update, before anything changes. Used only to refuse
-    shrinking a volume below the size the last deployment recorded.
-    """
-    org = pulumi.get_organization() or "organization"  # the DIY backend's fixed organization
-    ref = pulumi.StackReference("deployed", f"{org}/{pulumi.get_project()}/{pulumi.get_stack()}")
-    return ref.outputs.apply(lambda outputs: dict(outputs or {}))
-
-
 def _database(
     settings: Settings,
     namespace: pulumi.Input[str],
@@ -67,17 +54,11 @@ def _database(
     adoption_provider: k8s.Provider | None,
 ) -> PostgresDatabase:
     db = settings.database
-    # Refuse a volume size below the deployed one with an error naming the key, before the PVC is
-    # registered. The outputs as a whole are secret (connection_string); the sizes are not.
-    floors = pulumi.Output.unsecret(
-        _deployed_outputs().apply(lambda outputs: db_config.deployed_size_floors(db, outputs))
-    )
     existing = ExistingSecretRef(name=db.existing_secret, key=db.existing_secret_key) if db.existing_secret else None
     backup = (
         BackupArgs(
             schedule=db.backup_schedule,
             storage_size=db.backup_storage_size,
-            min_storage_size=floors.apply(lambda f: f["dbBackupStorageSize"]),
             retention_days=db.backup_retention_days,
         )
         if db.backup_enabled
@@ -100,7 +81,6 @@ def _database(
             "database": db.name,
             "user": db.user,
             "storage_size": db.storage_size,
-            "min_storage_size": floors.apply(lambda f: f["dbStorageSize"]),
             "storage_class": db.storage_class,
             "access_modes": db.access_modes,
             "requests": db.requests,
@@ -293,8 +273,4 @@ def build_stack(settings: Settings) -> dict[str, Any]:
     if database is not None:
         outputs["database_host"] = database.host
         outputs["connection_string"] = database.connection_string  # a Pulumi secret
-        # The sizes deployed: the next deployment refuses smaller ones (see _deployed_outputs).
-        outputs[db_config.DEPLOYED_SIZE_OUTPUTS["dbStorageSize"]] = database.storage_size
-        if database.backup_storage_size is not None:
-            outputs[db_config.DEPLOYED_SIZE_OUTPUTS["dbBackupStorageSize"]] = database.backup_storage_size
     return outputs

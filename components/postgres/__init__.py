@@ -18,10 +18,10 @@ Data safety, in layers:
   in-place update (its replace-triggering PVC fields are ``metadata.name``/``namespace`` and
   ``spec.accessModes``/``selector``/``storageClassName``/``volumeName``). Growing needs a
   StorageClass with ``allowVolumeExpansion: true``.
-* A PVC can only grow. The component cannot see the deployed state, so it takes the largest size
-  already deployed as ``min_storage_size`` and refuses a smaller ``storage_size`` with a clear
-  error. ``webstack.stack`` fills it from this same stack's previous ``database_storage_size``
-  output (see ``check_storage_not_shrunk``).
+* A PVC can only grow: the API server refuses a ``storage_size`` at or below the volume's
+  ``status.capacity`` (a smaller one above it is how Kubernetes lets a failed expansion be
+  undone), and pulumi-kubernetes' server-side dry run makes ``pulumi preview`` fail with that
+  message before anything changes. The API server knows the real size, also after a destroy.
 """
 
 from components.postgres.backup import BACKUP_SCRIPT, BackupArgs
@@ -30,7 +30,6 @@ from components.postgres.checks import (
     check_cron_schedule,
     check_pg_identifier,
     check_storage_class,
-    check_storage_not_shrunk,
     check_storage_size,
 )
 from components.postgres.monitoring import DEFAULT_EXPORTER_IMAGE, MetricsArgs
@@ -75,6 +74,5 @@ __all__ = [
     "check_cron_schedule",
     "check_pg_identifier",
     "check_storage_class",
-    "check_storage_not_shrunk",
     "check_storage_size",
 ]

@@ -18,7 +18,6 @@ from components.postgres.pods import (
     credentials_volume,
     empty_dir,
     pod_spec,
-    storage_request,
 )
 from components.postgres.roles import BACKUP_PASSWORD_FILE, BACKUP_PASSWORD_KEY, BACKUP_ROLE
 from components.validation import check_dns_subdomain, check_int_range
@@ -38,9 +37,6 @@ class BackupArgs(TypedDict):
     """Cron schedule, in UTC (e.g. ``"0 3 * * *"``). Required."""
     storage_size: NotRequired[str]
     """Size of the backup PVC; like the data volume it can only grow. Default: ``"20Gi"``."""
-    min_storage_size: NotRequired[pulumi.Input[str | None]]
-    """The backup PVC size already deployed (see ``PostgresDatabaseArgs.min_storage_size``).
-    Default: ``None`` (no floor)."""
     storage_class: NotRequired[str | None]
     """StorageClass of the backup PVC. Default: the data volume's ``storage_class``."""
     retention_days: NotRequired[int]
@@ -55,7 +51,6 @@ class BackupArgs(TypedDict):
 class Backup(NamedTuple):
     schedule: str
     storage_size: str
-    request: pulumi.Input[str]
     storage_class: str | None
     retention_days: int
     claim_name: str
@@ -70,7 +65,6 @@ def resolve_backup(backup: BackupArgs | None, name: str, storage_class: str | No
     return Backup(
         schedule=check_cron_schedule(backup["schedule"], "PostgresDatabase backup.schedule"),
         storage_size=size,
-        request=storage_request(size, backup.get("min_storage_size"), "PostgresDatabase backup.storage_size"),
         storage_class=check_storage_class(
             backup.get("storage_class", storage_class), "PostgresDatabase backup.storage_class"
         ),
@@ -125,7 +119,7 @@ def backup_job(
         claim_name=backup.claim_name,
         namespace=namespace,
         labels=labels,
-        size=backup.request,
+        size=backup.storage_size,
         storage_class=backup.storage_class,
         access_modes=DEFAULT_ACCESS_MODES,
         opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(aliases=backup.aliases)),

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from components.validation import check_byte_quantity, check_dns_subdomain, parse_quantity, shown
+from components.validation import check_byte_quantity, check_dns_subdomain, shown
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany")
 CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
@@ -65,23 +65,6 @@ def check_access_modes(modes: Sequence[str], what: str) -> tuple[str, ...]:
     if set(modes) == {"ReadOnlyMany"}:
         raise ValueError(f"{what}: {list(modes)!r} is read-only; PostgreSQL needs 'ReadWriteOnce' (recommended)")
     return tuple(modes)
-
-
-def check_storage_not_shrunk(size: str, floor: str | None, what: str) -> str:
-    """Refuse a volume size below ``floor`` (the size already deployed): a PVC can only grow.
-
-    Kubernetes rejects a smaller ``spec.resources.requests.storage`` deep in the apply; this
-    check fails first, naming the input and the smallest acceptable value. Returns ``size``.
-    """
-    if floor is None or floor == "":
-        return size
-    if parse_quantity(size, what) < parse_quantity(floor, f"{what} (deployed size)"):
-        raise ValueError(
-            f"{what}: {size!r} is smaller than the volume already deployed ({floor!r}); a "
-            f"PersistentVolumeClaim can only grow, so set it to {floor!r} or more (a smaller volume "
-            "means a new database restored from a backup)"
-        )
-    return size
 
 
 def _cron_number(token: str, field: str, low: int, high: int, names: Mapping[str, int]) -> int:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import SKIP_AWAIT
-from components.postgres.checks import check_storage_not_shrunk
 from components.security_context import restricted_pod
 
 DEFAULT_ACCESS_MODES = ("ReadWriteOnce",)
@@ -29,14 +27,6 @@ PGDATA = f"{DATA_MOUNT}/pgdata"
 # inherited by every child process and readable in /proc/<pid>/environ): the image reads
 # POSTGRES_PASSWORD_FILE, the exporter DATA_SOURCE_PASS_FILE, the backup script PGPASSWORD_FILE.
 CREDENTIALS_MOUNT = "/run/secrets/postgres"
-
-
-def storage_request(size: str, floor: pulumi.Input[str | None] | None, what: str) -> pulumi.Input[str]:
-    """``size``, checked against ``floor`` now if it is plain, or when it resolves if it is an Output."""
-    if floor is None or isinstance(floor, str):
-        return check_storage_not_shrunk(size, floor, what)
-    deployed = pulumi.Output.from_input(cast(pulumi.Output[str | None], floor))
-    return deployed.apply(lambda value: check_storage_not_shrunk(size, value, what))
 
 
 def credentials_volume(

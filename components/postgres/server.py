@@ -39,7 +39,6 @@ from components.postgres.pods import (
     credentials_volume,
     empty_dir,
     pod_spec,
-    storage_request,
 )
 from components.postgres.roles import (
     APP_PASSWORD_PATH,
@@ -123,11 +122,9 @@ class PostgresDatabaseArgs(TypedDict):
     On a data directory whose superuser was ``user`` (this component's earlier layout) it is
     created at the next start and ``user`` demoted. Default: ``"postgres"``."""
     storage_size: NotRequired[str]
-    """Size of the data PVC; may grow in place, never shrink. Default: ``"10Gi"``."""
-    min_storage_size: NotRequired[pulumi.Input[str | None]]
-    """The data PVC size already deployed: a smaller ``storage_size`` is refused. A plain value is
-    checked at once; an Output (e.g. a previous stack output) when it resolves, before the PVC is
-    sent to the engine. Default: ``None`` (no floor, e.g. the first deployment)."""
+    """Size of the data PVC; may grow in place (the StorageClass must allow expansion). The API
+    server refuses a size at or below the volume's capacity (``status.capacity``): a preview
+    fails with its message before anything changes. Default: ``"10Gi"``."""
     storage_class: NotRequired[str | None]
     """StorageClass of the data PVC. Default: ``None`` (the cluster's default class)."""
     access_modes: NotRequired[Sequence[str]]
@@ -231,8 +228,7 @@ class PostgresDatabase(pulumi.ComponentResource):
     ``existing_secret`` Pulumi never sees the password, so the string has no password part."""
     deployment_name: pulumi.Output[str]
     storage_size: str
-    """The data PVC size requested now: export it, and feed it back as ``min_storage_size``."""
-    backup_storage_size: str | None
+    """The data PVC size requested now."""
     selector: dict[str, str]
 
     def __init__(self, resource_name: str, args: PostgresDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
@@ -263,7 +259,6 @@ class PostgresDatabase(pulumi.ComponentResource):
         backup = resolve_backup(args.get("backup"), name, storage_class)
         metrics = resolve_metrics(args.get("metrics"))
         run_as = check_int_range(args.get("run_as_user", DEFAULT_RUN_AS), "PostgresDatabase run_as_user", 1, 2**31 - 1)
-        data_request = storage_request(storage_size, args.get("min_storage_size"), "PostgresDatabase storage_size")
 
         namespace = args["namespace"]
         version = args.get("version", image.version)
@@ -346,7 +341,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             claim_name=claim_name,
             namespace=namespace,
             labels=labels,
-            size=data_request,
+            size=storage_size,
             storage_class=storage_class,
             access_modes=access_modes,
             opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(aliases=list(args.get("data_aliases", [])))),
@@ -480,9 +475,7 @@ class PostgresDatabase(pulumi.ComponentResource):
 
         # -- backups --------------------------------------------------------------------------
         backup_selector: dict[str, str] | None = None
-        backup_storage_size: str | None = None
         if backup is not None:
-            backup_storage_size = backup.storage_size
             backup_selector = selector_labels(name, instance, BACKUP_COMPONENT)
             backup_labels = standard_labels(name, instance, BACKUP_COMPONENT, version, part_of)
             backup_job(
@@ -535,7 +528,6 @@ class PostgresDatabase(pulumi.ComponentResource):
         self.user = user
         self.password_key = password_key
         self.storage_size = storage_size
-        self.backup_storage_size = backup_storage_size
         self.service_name = service.metadata.name
         self.secret_name = pulumi.Output.from_input(secret_name)
         self.host = pulumi.Output.all(service.metadata.name, service.metadata.namespace).apply(

@@ -14,8 +14,7 @@ from components.validation import parse_quantity
 from tests.harness import stack_config
 from tests.webstack.loading import MINIMAL, load_minimal, one_problem
 from webstack.config import database
-from webstack.config.database import DatabaseSettings, deployed_size_floors
-from webstack.config.spec import ConfigError
+from webstack.config.database import DatabaseSettings
 from webstack.settings import load_settings
 
 
@@ -166,39 +165,6 @@ def test_app_env_may_set_database_variables_when_the_database_is_off() -> None:
     settings = load_settings({**MINIMAL, "appEnv": ["DATABASE_HOST=elsewhere"], "dbEnabled": False}, "test")
     assert settings.database.enabled is False
     assert settings.app.env == (("DATABASE_HOST", "elsewhere"),)
-
-
-# -- the deployed size floor ---------------------------------------------------------------------
-
-
-def test_first_deployment_has_no_floor() -> None:
-    assert deployed_size_floors(_db(), {}) == {"dbStorageSize": None, "dbBackupStorageSize": None}
-    assert deployed_size_floors(_db(), None) == {"dbStorageSize": None, "dbBackupStorageSize": None}
-
-
-def test_growing_both_volumes_passes_and_returns_the_deployed_sizes() -> None:
-    deployed = {"database_storage_size": "5Gi", "database_backup_storage_size": "10Gi", "url": "http://x"}
-    assert deployed_size_floors(_db(), deployed) == {"dbStorageSize": "5Gi", "dbBackupStorageSize": "10Gi"}
-
-
-def test_shrinking_the_data_volume_is_a_config_error_naming_the_key() -> None:
-    with pytest.raises(ConfigError) as caught:
-        deployed_size_floors(_db(dbStorageSize="5Gi"), {"database_storage_size": "10Gi"})
-    (problem,) = caught.value.problems
-    assert problem.startswith("webstack:dbStorageSize: '5Gi' is smaller than the volume already deployed ('10Gi')")
-    assert "set it to '10Gi' or more" in problem
-
-
-def test_shrinking_both_volumes_reports_both() -> None:
-    deployed = {"database_storage_size": "100Gi", "database_backup_storage_size": "100Gi"}
-    with pytest.raises(ConfigError) as caught:
-        deployed_size_floors(_db(), deployed)
-    assert [p.split(":")[1] for p in caught.value.problems] == ["dbStorageSize", "dbBackupStorageSize"]
-
-
-def test_backup_floor_is_ignored_while_backups_are_off() -> None:
-    deployed = {"database_backup_storage_size": "100Gi"}
-    assert deployed_size_floors(_db(dbBackupEnabled=False), deployed)["dbBackupStorageSize"] == "100Gi"
 
 
 # -- the stack files -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pulumi
 import pytest
 
 from components.validation import parse_quantity
-from tests.harness import PROJECT, Recorded, Recorder, RecordingMonitor, error_chain, stack_config, synth
+from tests.harness import PROJECT, Recorded, Recorder, RecordingMonitor, stack_config, synth
 from webstack.settings import Settings, load_settings
 from webstack.stack import build_stack
 
@@ -27,32 +27,23 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CRONJOB = "kubernetes:batch/v1:CronJob"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 DATABASE = "webstack:data:PostgresDatabase"
-# DeployedStack gives every RandomPassword its own result, so the database's can be told apart.
+# DistinctPasswords gives every RandomPassword its own result, so the database's can be told apart.
 DB_PASSWORD = "mock-password-of-postgres-password"
-# What the prod stack's last deployment exported: the floor for its volumes.
-PROD_DEPLOYED = {"database_storage_size": "50Gi", "database_backup_storage_size": "100Gi"}
 REPLACING_SPEC_FIELDS = ("accessModes", "selector", "storageClassName", "volumeName", "volumeMode", "dataSource")
 
 
-class DeployedStack(Recorder):
-    """Mocks whose StackReference to this stack returns ``deployed`` as its outputs (``{}``: never
-    deployed), and whose RandomPasswords each get a result of their own."""
-
-    def __init__(self, deployed: dict[str, Any]) -> None:
-        super().__init__()
-        self.deployed = deployed
+class DistinctPasswords(Recorder):
+    """Mocks whose RandomPasswords each get a result of their own, so that they can be told apart."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        if args.typ == "pulumi:pulumi:StackReference":
-            return f"{args.name}-id", {"name": args.inputs["name"], "outputs": self.deployed, "secretOutputNames": []}
         resource_id, state = super().new_resource(args)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = f"mock-password-of-{args.name}"
         return resource_id, state
 
 
-def _install(deployed: dict[str, Any]) -> Recorder:
-    recorder = DeployedStack(deployed)
+def _install() -> Recorder:
+    recorder = DistinctPasswords()
     pulumi.runtime.set_mocks(recorder, project=PROJECT, stack="test", preview=False, monitor=RecordingMonitor(recorder))
     pulumi.runtime.set_all_config({})
     return recorder
@@ -62,8 +53,8 @@ def _settings(stack: str = "prod", as_stack: str | None = None, **overrides: Any
     return load_settings({**stack_config(stack), **overrides}, as_stack or stack)
 
 
-def _synth(settings: Settings, deployed: dict[str, Any] | None = None) -> tuple[Recorder, dict[str, Any]]:
-    recorder = _install(deployed or {})
+def _synth(settings: Settings) -> tuple[Recorder, dict[str, Any]]:
+    recorder = _install()
     outputs = synth(lambda: build_stack(settings))
     return recorder, dict(outputs)
 
@@ -114,8 +105,8 @@ MATRIX: dict[str, tuple[dict[str, Any], str | None]] = {
 @pytest.mark.parametrize("change", list(MATRIX))
 def test_no_volume_is_replaced_or_deleted_by_the_change(change: str) -> None:
     overrides, as_stack = MATRIX[change]
-    before, _ = _synth(_settings(), PROD_DEPLOYED)
-    after, _ = _synth(_settings(as_stack=as_stack, **overrides), PROD_DEPLOYED)
+    before, _ = _synth(_settings())
+    after, _ = _synth(_settings(as_stack=as_stack, **overrides))
     old, new = _claims(before), _claims(after)
     assert len(old) == 2, "prod has a data and a backup volume"
     assert set(new) == set(old), "a claim would be created or deleted"
@@ -131,47 +122,22 @@ def test_the_matrix_changes_something_each_time() -> None:
     def rendered(recorder: Recorder) -> str:
         return json.dumps([(r.urn, r.inputs) for r in recorder.resources], sort_keys=True, default=str)
 
-    baseline = rendered(_synth(_settings(), PROD_DEPLOYED)[0])
+    baseline = rendered(_synth(_settings())[0])
     for change, (overrides, as_stack) in MATRIX.items():
-        assert rendered(_synth(_settings(as_stack=as_stack, **overrides), PROD_DEPLOYED)[0]) != baseline, change
+        assert rendered(_synth(_settings(as_stack=as_stack, **overrides))[0]) != baseline, change
+
+
+def test_the_program_reads_no_deployed_state() -> None:
+    # Shrinking is left to the API server, which knows the volume's real capacity (also after a
+    # destroy) and fails the preview's server-side dry run: no self-StackReference is read.
+    recorder, outputs = _synth(_settings())
+    assert [r.name for r in recorder.resources if r.typ == "pulumi:pulumi:StackReference"] == []
+    assert not [name for name in outputs if "storage_size" in name]
 
 
 def test_storage_size_increase_is_an_in_place_request_change() -> None:
-    recorder, _ = _synth(_settings(dbStorageSize="80Gi"), PROD_DEPLOYED)
+    recorder, _ = _synth(_settings(dbStorageSize="80Gi"))
     assert _storage(recorder.named("postgres-data")) == "80Gi"
-
-
-# -- shrinking is refused at the stack level ----------------------------------------------------
-
-
-def test_shrinking_below_the_deployed_size_fails_naming_the_key() -> None:
-    with pytest.raises(Exception) as info:  # noqa: PT011 - raised inside an apply, wrapped by Pulumi
-        _synth(_settings(dbStorageSize="40Gi"), PROD_DEPLOYED)
-    message = error_chain(info.value)
-    assert "webstack:dbStorageSize: '40Gi' is smaller than the volume already deployed ('50Gi')" in message
-
-
-def test_shrinking_the_backup_volume_fails_naming_the_key() -> None:
-    with pytest.raises(Exception) as info:  # noqa: PT011 - raised inside an apply, wrapped by Pulumi
-        _synth(_settings(dbBackupStorageSize="50Gi"), PROD_DEPLOYED)
-    assert "webstack:dbBackupStorageSize: '50Gi' is smaller" in error_chain(info.value)
-
-
-def test_first_deployment_has_no_floor() -> None:
-    recorder, _ = _synth(_settings(dbStorageSize="1Gi"), {})
-    assert _storage(recorder.named("postgres-data")) == "1Gi"
-
-
-def test_deployed_sizes_are_exported_for_the_next_deployment() -> None:
-    _, outputs = _synth(_settings())
-    assert outputs["database_storage_size"] == "50Gi"
-    assert outputs["database_backup_storage_size"] == "100Gi"
-
-
-def test_dev_exports_no_backup_size() -> None:
-    _, outputs = _synth(_settings("dev"))
-    assert outputs["database_storage_size"] == "1Gi"
-    assert "database_backup_storage_size" not in outputs
 
 
 # -- the password is never plaintext -------------------------------------------------------------
@@ -196,7 +162,7 @@ def test_password_appears_in_no_input_outside_the_credentials_secret(stack: str)
 def test_no_stack_output_shows_the_password_unless_secret(stack: str) -> None:
     settings = _settings(stack)
 
-    _install({})
+    _install()
 
     def build() -> pulumi.Output[dict[str, Any]]:
         outputs = {name: pulumi.Output.from_input(value) for name, value in build_stack(settings).items()}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from components.postgres import (
     DEFAULT_EXPORTER_IMAGE,
@@ -13,7 +12,6 @@ from components.postgres import (
     check_cron_schedule,
     check_pg_identifier,
     check_storage_class,
-    check_storage_not_shrunk,
     check_storage_size,
 )
 from components.validation import (
@@ -23,15 +21,10 @@ from components.validation import (
     check_pinned_image,
     check_secret_key,
 )
-from webstack.config.spec import ConfigError, Key, Reader
+from webstack.config.spec import Key, Reader
 
 # What the web app receives from the database: DATABASE_* in its ConfigMap, the password by secretKeyRef.
 APP_ENV = ("DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD")
-# Stack outputs that record each volume's size: the next deployment refuses a smaller one.
-DEPLOYED_SIZE_OUTPUTS = {
-    "dbStorageSize": "database_storage_size",
-    "dbBackupStorageSize": "database_backup_storage_size",
-}
 
 KEYS: tuple[Key, ...] = (
     Key(
@@ -60,8 +53,8 @@ KEYS: tuple[Key, ...] = (
         "dbStorageSize",
         "string",
         "Size of the data volume (PVC). It grows in place (the "
-        "StorageClass must allow expansion) and never shrinks: a size below the deployed one is "
-        "refused.",
+        "StorageClass must allow expansion) and never shrinks: the API server refuses a size at or "
+        "below the volume's capacity, and preview fails with its message before anything changes.",
         "10Gi",
     ),
     Key(
@@ -224,29 +217,3 @@ def check_app_env(r: Reader, app_env_names: Iterable[str], db: DatabaseSettings)
             r.fail(
                 "appEnv", f"{name} is set by the database (dbEnabled is true); remove it from appEnv or appSecretEnv"
             )
-
-
-def deployed_size_floors(db: DatabaseSettings, deployed: Mapping[str, Any] | None) -> dict[str, str | None]:
-    """Check the configured volume sizes against the last deployment's outputs; return those sizes.
-
-    ``deployed`` is this stack's outputs from its previous deployment (empty on the first). A
-    PersistentVolumeClaim can only grow, so a configured size below the deployed one raises
-    ``ConfigError`` naming the key and the smallest acceptable size. Returns
-    ``{"dbStorageSize": <deployed or None>, "dbBackupStorageSize": <deployed or None>}``.
-    """
-    outputs = dict(deployed or {})
-    configured = {"dbStorageSize": db.storage_size, "dbBackupStorageSize": db.backup_storage_size}
-    floors: dict[str, str | None] = {}
-    problems: list[str] = []
-    for key, output in DEPLOYED_SIZE_OUTPUTS.items():
-        floor = outputs.get(output)
-        floors[key] = floor if isinstance(floor, str) and floor else None
-        if key == "dbBackupStorageSize" and not db.backup_enabled:
-            continue
-        try:
-            check_storage_not_shrunk(configured[key], floors[key], Reader.what(key))
-        except ValueError as err:
-            problems.append(str(err))
-    if problems:
-        raise ConfigError(problems)
-    return floors

@@ -9,7 +9,6 @@ from components.postgres import (
     check_cron_schedule,
     check_pg_identifier,
     check_storage_class,
-    check_storage_not_shrunk,
     check_storage_size,
 )
 
@@ -82,16 +81,3 @@ def test_pg_identifier_allows_plain_lowercase_names() -> None:
     assert check_pg_identifier("shop_2", "k") == "shop_2"
     with pytest.raises(ValueError, match="not a plain PostgreSQL name"):
         check_pg_identifier("x" * 64, "k")
-
-
-@pytest.mark.parametrize(
-    ("size", "floor"), [("10Gi", None), ("10Gi", ""), ("10Gi", "10Gi"), ("11Gi", "10Gi"), ("10240Mi", "10Gi")]
-)
-def test_equal_or_larger_sizes_pass_the_floor(size: str, floor: str | None) -> None:
-    assert check_storage_not_shrunk(size, floor, "k") == size
-
-
-@pytest.mark.parametrize(("size", "floor"), [("9Gi", "10Gi"), ("10239Mi", "10Gi"), ("1G", "1Gi")])
-def test_smaller_sizes_fail_the_floor_naming_the_minimum(size: str, floor: str) -> None:
-    with pytest.raises(ValueError, match=rf"^k: '{size}' is smaller .* set it to '{floor}' or more"):
-        check_storage_not_shrunk(size, floor, "k")

@@ -24,7 +24,7 @@ from components.postgres import (
     PostgresDatabaseArgs,
 )
 from components.postgres.pods import CREDENTIALS_MOUNT
-from tests.harness import Recorded, Recorder, error_chain, synth
+from tests.harness import Recorded, Recorder, synth
 
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -530,36 +530,6 @@ def test_metrics_monitoring_namespace_defaults_to_monitoring(mocks: Recorder) ->
     assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
 
 
-# -- the volume never shrinks --------------------------------------------------------------------
-
-
-def test_growing_past_the_deployed_size_is_accepted(mocks: Recorder) -> None:
-    _build(storage_size="20Gi", min_storage_size="10Gi")
-    assert _claim(mocks).spec["resources"]["requests"]["storage"] == "20Gi"
-
-
-def test_growing_past_a_deployed_size_from_an_output_is_accepted(mocks: Recorder) -> None:
-    _build(storage_size="20Gi", min_storage_size=pulumi.Output.from_input("10Gi"))
-    assert _claim(mocks).spec["resources"]["requests"]["storage"] == "20Gi"
-
-
-def test_shrinking_below_a_plain_deployed_size_is_refused_before_anything_registers(mocks: Recorder) -> None:
-    with pytest.raises(ValueError, match=r"storage_size: '5Gi' is smaller than the volume already deployed \('10Gi'\)"):
-        PostgresDatabase("db", _args(storage_size="5Gi", min_storage_size="10Gi"))
-
-
-def test_shrinking_below_a_deployed_size_from_an_output_fails_the_run(mocks: Recorder) -> None:
-    with pytest.raises(Exception) as info:  # noqa: PT011 - Pulumi wraps the ValueError raised in the apply
-        _build(storage_size="5Gi", min_storage_size=pulumi.Output.from_input("10Gi"))
-    assert "'5Gi' is smaller than the volume already deployed ('10Gi')" in error_chain(info.value)
-    assert mocks.of_type(PVC) == [], "the claim is never sent with the smaller size"
-
-
-def test_shrinking_the_backup_volume_is_refused(mocks: Recorder) -> None:
-    with pytest.raises(ValueError, match=r"backup.storage_size: '10Gi' is smaller"):
-        PostgresDatabase("db", _args(backup={"schedule": "@daily", "storage_size": "10Gi", "min_storage_size": "20Gi"}))
-
-
 # -- errors --------------------------------------------------------------------------------------
 
 
@@ -617,7 +587,7 @@ def test_bad_input_is_refused_naming_the_argument(mocks: Recorder, overrides: di
     "overrides",
     [
         {"backup": {"schedule": "bad"}},
-        {"backup": {"schedule": "@daily", "storage_size": "5Gi", "min_storage_size": "10Gi"}},
+        {"backup": {"schedule": "@daily", "storage_size": "5x"}},
         {"metrics": {"image": "exporter:latest"}},
     ],
 )
