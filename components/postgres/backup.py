@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import NamedTuple, NotRequired, TypedDict
 
 import pulumi
@@ -81,19 +82,8 @@ def resolve_backup(backup: BackupArgs | None, name: str, storage_class: str | No
     )
 
 
-# looks like a backup), then prune dumps older than the retention period. busybox sh and find. The
-# password is read from the mounted file into pg_dump's environment only, never the pod spec's.
-BACKUP_SCRIPT = """set -eu
-PGPASSWORD="$(cat "${PGPASSWORD_FILE}")"
-export PGPASSWORD
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-target="${BACKUP_DIR}/${PGDATABASE}-${stamp}.dump"
-pg_dump --format=custom --no-password --file="${target}.partial"
-mv "${target}.partial" "${target}"
-find "${BACKUP_DIR}" -maxdepth 1 -type f -name "${PGDATABASE}-*.dump" -mtime "+${RETENTION_DAYS}" -delete
-find "${BACKUP_DIR}" -maxdepth 1 -type f -name '*.partial' -mmin +1440 -delete
-echo "backup written: ${target}"
-"""
+# Kept as a file of its own, so that its tests run it as it is.
+BACKUP_SCRIPT = (Path(__file__).parent / "scripts" / "backup.sh").read_text()
 
 
 def backup_job(

@@ -8,10 +8,13 @@ Needs ``pulumi`` and its plugins on PATH (``scripts/toolchain.sh build pulumi`` 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.engine.postgres import INSTALL_HINT, PASSWORDS, Pod, Server, server_bin_dir, started
 from tests.engine.report import REPORT, TIMED_STEPS
 from tests.engine.workspace import StackRun, deploy
 from tests.workspace import ROOT, write_summary
@@ -41,6 +44,29 @@ def engine_run(pulumi_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Cal
         return runs[stack]
 
     return get
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    if server_bin_dir() is None or shutil.which("psql") is None:
+        pytest.fail(f"no PostgreSQL server: {INSTALL_HINT}", pytrace=False)
+    # Outside pytest's private tmp tree: the server's user must reach it.
+    path = Path(tempfile.mkdtemp(prefix="webstack-pg-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh(workdir: Path) -> Iterator[tuple[Server, Pod]]:
+    """A server as the image's entrypoint leaves it before its init scripts: superuser ``postgres``
+    and the database ``app`` (POSTGRES_DB), owned by the superuser."""
+    server = started(workdir, "postgres", PASSWORDS["superuser"])
+    try:
+        assert server.psql("CREATE DATABASE app", user="postgres", tcp=False).returncode == 0
+        yield server, Pod(workdir, "postgres")
+    finally:
+        server.stop()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

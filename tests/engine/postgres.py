@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from components.postgres import ROLES_SCRIPT
+
 SOCKET_DIR = Path("/var/run/postgresql")
 INSTALL_HINT = "install Debian's `postgresql` package (scripts/test.sh does: apt-get install postgresql)"
 
@@ -122,4 +124,46 @@ def init_server(workdir: Path, superuser: str, password_file: Path) -> Server:
         capture_output=True,
         timeout=120,
     )
+    return server
+
+
+PASSWORDS = {"superuser": "Super0secret", "app": "App0secret", "backup": "Backup0secret", "metrics": "Metrics0secret"}
+
+
+class Pod:
+    """What the server container sees: the password files, the script and its environment."""
+
+    def __init__(self, root: Path, superuser: str, backup: bool = True, metrics: bool = True) -> None:
+        self.root = root
+        self.files = root / "secrets"
+        self.files.mkdir(parents=True)
+        for role, password in PASSWORDS.items():
+            self.write(role, password)
+        self.script = root / "10-webstack-roles.sh"
+        self.script.write_text(ROLES_SCRIPT)
+        self.script.chmod(0o555)
+        self.env = {
+            "POSTGRES_USER": superuser,
+            "POSTGRES_DB": "app",
+            "POSTGRES_PASSWORD_FILE": str(self.files / "superuser"),
+            "DB_APP_USER": "app",
+            "DB_APP_PASSWORD_FILE": str(self.files / "app"),
+            "DB_BACKUP_USER": "backup",
+            "DB_BACKUP_PASSWORD_FILE": str(self.files / "backup"),
+            "DB_BACKUP_ENABLED": str(backup).lower(),
+            "DB_METRICS_USER": "metrics",
+            "DB_METRICS_PASSWORD_FILE": str(self.files / "metrics"),
+            "DB_METRICS_ENABLED": str(metrics).lower(),
+        }
+
+    def write(self, role: str, password: str) -> None:
+        # As Kubernetes writes a Secret key: the value, no trailing newline.
+        (self.files / role).write_text(password)
+
+
+def started(workdir: Path, superuser: str, password: str) -> Server:
+    pwfile = workdir / "initdb-password"
+    pwfile.write_text(password)
+    server = init_server(workdir / "pg", superuser, pwfile)
+    server.start()
     return server

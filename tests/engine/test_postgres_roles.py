@@ -3,81 +3,13 @@ move from the earlier layout (the app role as bootstrap superuser). Needs Debian
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from components.postgres import ROLES_SCRIPT
-from tests.engine.postgres import INSTALL_HINT, Server, init_server, server_bin_dir
+from tests.engine.postgres import PASSWORDS, Pod, Server, started
 
 pytestmark = pytest.mark.engine
-
-PASSWORDS = {"superuser": "Super0secret", "app": "App0secret", "backup": "Backup0secret", "metrics": "Metrics0secret"}
-
-
-class Pod:
-    """What the server container sees: the password files, the script and its environment."""
-
-    def __init__(self, root: Path, superuser: str, backup: bool = True, metrics: bool = True) -> None:
-        self.root = root
-        self.files = root / "secrets"
-        self.files.mkdir(parents=True)
-        for role, password in PASSWORDS.items():
-            self.write(role, password)
-        self.script = root / "10-webstack-roles.sh"
-        self.script.write_text(ROLES_SCRIPT)
-        self.script.chmod(0o555)
-        self.env = {
-            "POSTGRES_USER": superuser,
-            "POSTGRES_DB": "app",
-            "POSTGRES_PASSWORD_FILE": str(self.files / "superuser"),
-            "DB_APP_USER": "app",
-            "DB_APP_PASSWORD_FILE": str(self.files / "app"),
-            "DB_BACKUP_USER": "backup",
-            "DB_BACKUP_PASSWORD_FILE": str(self.files / "backup"),
-            "DB_BACKUP_ENABLED": str(backup).lower(),
-            "DB_METRICS_USER": "metrics",
-            "DB_METRICS_PASSWORD_FILE": str(self.files / "metrics"),
-            "DB_METRICS_ENABLED": str(metrics).lower(),
-        }
-
-    def write(self, role: str, password: str) -> None:
-        # As Kubernetes writes a Secret key: the value, no trailing newline.
-        (self.files / role).write_text(password)
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    if server_bin_dir() is None or shutil.which("psql") is None:
-        pytest.fail(f"no PostgreSQL server: {INSTALL_HINT}", pytrace=False)
-    # Outside pytest's private tmp tree: the server's user must reach it.
-    path = Path(tempfile.mkdtemp(prefix="webstack-pg-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _started(workdir: Path, superuser: str, password: str) -> Server:
-    pwfile = workdir / "initdb-password"
-    pwfile.write_text(password)
-    server = init_server(workdir / "pg", superuser, pwfile)
-    server.start()
-    return server
-
-
-@pytest.fixture
-def fresh(workdir: Path) -> Iterator[tuple[Server, Pod]]:
-    """A server as the image's entrypoint leaves it before its init scripts: superuser ``postgres``
-    and the database ``app`` (POSTGRES_DB), owned by the superuser."""
-    server = _started(workdir, "postgres", PASSWORDS["superuser"])
-    try:
-        assert server.psql("CREATE DATABASE app", user="postgres", tcp=False).returncode == 0
-        yield server, Pod(workdir, "postgres")
-    finally:
-        server.stop()
 
 
 def _ok(result: object) -> str:
@@ -204,7 +136,7 @@ def test_running_twice_changes_nothing_and_logs_no_password(fresh: tuple[Server,
 
 def test_a_data_directory_of_the_earlier_layout_is_moved_to_the_new_roles(workdir: Path) -> None:
     # Earlier versions made the app role the bootstrap superuser (POSTGRES_USER=app).
-    server = _started(workdir, "app", PASSWORDS["app"])
+    server = started(workdir, "app", PASSWORDS["app"])
     try:
         _ok(server.psql("CREATE DATABASE app", user="app", tcp=False))
         _ok(
