@@ -13,6 +13,7 @@ from components.postgres.checks import check_cron_schedule, check_storage_class,
 from components.postgres.pods import (
     DEFAULT_ACCESS_MODES,
     PORT,
+    PULL_POLICY,
     claim,
     claim_volume,
     credentials_mount,
@@ -139,7 +140,7 @@ def backup_job(
                                     name="pg-dump",
                                     # The server's own image: pg_dump is never older than the server.
                                     image=image,
-                                    image_pull_policy="Always",
+                                    image_pull_policy=PULL_POLICY,
                                     command=["/bin/sh", "-c", BACKUP_SCRIPT],
                                     env=[
                                         k8s.core.v1.EnvVarArgs(name="PGHOST", value=host),

@@ -7,7 +7,7 @@ from typing import NamedTuple, NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.postgres.pods import PORT, credentials_mount, credentials_volume
+from components.postgres.pods import PORT, PULL_POLICY, credentials_mount, credentials_volume
 from components.postgres.roles import METRICS_PASSWORD_FILE, METRICS_PASSWORD_KEY, METRICS_ROLE
 from components.validation import check_dns_label, check_pinned_image
 
@@ -61,7 +61,7 @@ def exporter_container(
     return k8s.core.v1.ContainerArgs(
         name="exporter",
         image=metrics.image,
-        image_pull_policy="Always",
+        image_pull_policy=PULL_POLICY,
         ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT, protocol="TCP")],
         env=[
             k8s.core.v1.EnvVarArgs(name="DATA_SOURCE_URI", value=f"127.0.0.1:{PORT}/{database}?sslmode=disable"),

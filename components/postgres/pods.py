@@ -9,8 +9,14 @@ import pulumi_kubernetes as k8s
 
 from components.labels import SKIP_AWAIT
 from components.security_context import restricted_pod
+from components.validation import parse_quantity
 
 DEFAULT_ACCESS_MODES = ("ReadWriteOnce",)
+# Every image here is pinned (``check_pinned_image``), so a node that has it runs what a pull would
+# fetch: no pull on a restart, and a registry outage cannot keep the database (or its sidecar,
+# which shares its pod) from coming back. Pin by digest for byte-identical images across nodes.
+PULL_POLICY = "IfNotPresent"
+SHM_MOUNT = "/dev/shm"
 # UID/GID of the server, the exporter and the backup job: above 10000, so it never maps to a host
 # user. The official image runs as any UID: its entrypoint fakes a passwd entry for initdb with
 # nss_wrapper (shipped in the Alpine variants since docker-library/postgres#1018).
@@ -90,6 +96,25 @@ def claim_volume(name: str, claim: k8s.core.v1.PersistentVolumeClaim) -> k8s.cor
     return k8s.core.v1.VolumeArgs(
         name=name,
         persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=claim.metadata.name),
+    )
+
+
+def shm_size(memory_limit: str) -> str:
+    """Half the container's memory limit, in whole MiB (at least 1).
+
+    The container runtime's default /dev/shm is 64 MiB, which parallel queries outgrow (dynamic
+    shared memory is a file there): PostgreSQL fails with "could not resize shared memory segment".
+    A memory-backed emptyDir counts against the memory limit, so it stays below it: a query that
+    needs more gets "No space left on device" and fails alone, instead of the server being
+    OOM-killed, and the other half stays for shared buffers and work memory.
+    """
+    mib = int(parse_quantity(memory_limit, "memory limit") / 2 / 2**20)
+    return f"{max(mib, 1)}Mi"
+
+
+def shm_volume(memory_limit: str) -> k8s.core.v1.VolumeArgs:
+    return k8s.core.v1.VolumeArgs(
+        name="shm", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit=shm_size(memory_limit))
     )
 
 

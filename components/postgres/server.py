@@ -33,12 +33,15 @@ from components.postgres.pods import (
     PASSWORD_KEY,
     PGDATA,
     PORT,
+    PULL_POLICY,
+    SHM_MOUNT,
     claim,
     claim_volume,
     credentials_mount,
     credentials_volume,
     empty_dir,
     pod_spec,
+    shm_volume,
 )
 from components.postgres.roles import (
     APP_PASSWORD_PATH,
@@ -353,7 +356,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             k8s.core.v1.ContainerArgs(
                 name="postgres",
                 image=image_name,
-                image_pull_policy="Always",
+                image_pull_policy=PULL_POLICY,
                 ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT, protocol="TCP")],
                 env=[
                     k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=database),
@@ -398,6 +401,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                     k8s.core.v1.VolumeMountArgs(name="data", mount_path=DATA_MOUNT),
                     k8s.core.v1.VolumeMountArgs(name="run", mount_path=SOCKET_DIR),
                     k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                    k8s.core.v1.VolumeMountArgs(name="shm", mount_path=SHM_MOUNT),
                     k8s.core.v1.VolumeMountArgs(name="initdb", mount_path=INITDB_DIR, read_only=True),
                     credentials_mount(),
                 ],
@@ -431,6 +435,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                             claim_volume("data", data_claim),
                             empty_dir("run", "16Mi"),
                             empty_dir("tmp", "64Mi"),
+                            shm_volume(limits["memory"]),
                             k8s.core.v1.VolumeArgs(
                                 name="initdb",
                                 config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(

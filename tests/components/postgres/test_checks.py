@@ -11,6 +11,7 @@ from components.postgres import (
     check_storage_class,
     check_storage_size,
 )
+from components.postgres.pods import shm_size
 
 
 @pytest.mark.parametrize(
@@ -81,3 +82,18 @@ def test_pg_identifier_allows_plain_lowercase_names() -> None:
     assert check_pg_identifier("shop_2", "k") == "shop_2"
     with pytest.raises(ValueError, match="not a plain PostgreSQL name"):
         check_pg_identifier("x" * 64, "k")
+
+
+@pytest.mark.parametrize(
+    ("limit", "size"),
+    [("1Gi", "512Mi"), ("512Mi", "256Mi"), ("768Mi", "384Mi"), ("1G", "476Mi"), ("3Mi", "1Mi"), ("1Mi", "1Mi")],
+)
+def test_shm_is_half_the_memory_limit_in_whole_mebibytes(limit: str, size: str) -> None:
+    assert shm_size(limit) == size
+
+
+@pytest.mark.parametrize("limit", [2**21 + step * 7_654_321 for step in range(0, 2000, 37)])
+def test_shm_is_the_largest_whole_mebibyte_count_within_half_the_limit(limit: int) -> None:
+    mib = int(shm_size(str(limit)).removesuffix("Mi"))
+    assert mib * 2**20 <= limit / 2
+    assert (mib + 1) * 2**20 > limit / 2

@@ -262,7 +262,8 @@ def test_server_runs_the_pinned_image_with_pgdata_in_a_subdirectory(mocks: Recor
     _build()
     container = _container(mocks)
     assert container["image"] == DEFAULT_IMAGE == "postgres:17.6-alpine"
-    assert container["imagePullPolicy"] == "Always"
+    # Pinned: a restart uses the node's copy, so a registry outage cannot keep the server down.
+    assert container["imagePullPolicy"] == "IfNotPresent"
     env = _env(container)
     assert env["PGDATA"] == PGDATA == "/var/lib/postgresql/data/pgdata"
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
@@ -321,6 +322,26 @@ def test_read_only_root_has_writable_socket_and_tmp_dirs(mocks: Recorder) -> Non
     volumes = {v["name"]: v for v in _pod(mocks)["volumes"]}
     for path in ("/var/run/postgresql", "/tmp"):
         assert "emptyDir" in volumes[mounts[path]], path
+
+
+def test_dev_shm_is_memory_backed_and_half_the_memory_limit(mocks: Recorder) -> None:
+    _build(limits={"memory": "2Gi"})
+    mounts = {m["mountPath"]: m["name"] for m in _container(mocks)["volumeMounts"]}
+    volumes = {v["name"]: v for v in _pod(mocks)["volumes"]}
+    assert volumes[mounts["/dev/shm"]]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1024Mi"}
+
+
+def test_dev_shm_follows_the_default_memory_limit(mocks: Recorder) -> None:
+    _build()
+    (shm,) = [v for v in _pod(mocks)["volumes"] if v["name"] == "shm"]
+    assert shm["emptyDir"]["sizeLimit"] == "512Mi"
+
+
+def test_every_database_image_is_pulled_only_when_missing(mocks: Recorder) -> None:
+    _build(backup={"schedule": "@daily"}, metrics={})
+    job = mocks.one(CRONJOB).spec["jobTemplate"]["spec"]["template"]["spec"]
+    containers = [*_pod(mocks)["containers"], *job["containers"]]
+    assert [c["imagePullPolicy"] for c in containers] == ["IfNotPresent"] * 3
 
 
 def test_dedicated_service_account_without_token(mocks: Recorder) -> None:
