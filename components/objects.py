@@ -10,6 +10,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 MONITORING_API_VERSION = "monitoring.coreos.com/v1"
+# The label kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by.
+DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
 
 
 def opaque_secret(

@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, standard_labels
 from components.network_policy import from_namespace, network_policy
-from components.objects import opaque_secret, prometheus_rule, service_monitor
+from components.objects import DEFAULT_MONITOR_LABELS, opaque_secret, prometheus_rule, service_monitor
 from components.security_context import restricted_container, restricted_pod
 from components.validation import (
     METADATA_NETWORKS,
@@ -37,7 +37,6 @@ DEFAULT_LIMITS = {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"
 DEFAULT_RUN_AS = 10001
 SERVICE_PORT = 80
 COMPONENT = "web"
-DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
 _DURATION = re.compile(r"[0-9]+(ms|s|m|h)", re.ASCII)
 # Pods a rolling update adds above the replica count (none is removed before its replacement is ready).
 MAX_SURGE = 1

@@ -47,11 +47,27 @@ def _adoption_provider(settings: Settings) -> k8s.Provider | None:
     return k8s.Provider("k8s-adopt", upsert_existing_objects=True)
 
 
+def _database_metrics(settings: Settings, platform: Platform | None) -> MetricsArgs:
+    metrics = MetricsArgs(
+        image=settings.database.metrics_image,
+        monitoring_namespace=settings.platform.monitoring_namespace,
+        # On the local cluster no Prometheus Operator installs the ServiceMonitor CRD.
+        service_monitor=not settings.runtime.local_cluster,
+    )
+    if platform is not None:
+        metrics["labels"] = platform.service_monitor_labels
+        if platform.monitoring_release is not None:
+            # Only the ServiceMonitor and the alerts wait for the CRDs; the database does not.
+            metrics["depends_on"] = [platform.monitoring_release]
+    return metrics
+
+
 def _database(
     settings: Settings,
     namespace: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
     adoption_provider: k8s.Provider | None,
+    platform: Platform | None,
 ) -> PostgresDatabase:
     db = settings.database
     existing = ExistingSecretRef(name=db.existing_secret, key=db.existing_secret_key) if db.existing_secret else None
@@ -64,11 +80,7 @@ def _database(
         if db.backup_enabled
         else None
     )
-    metrics = (
-        MetricsArgs(image=db.metrics_image, monitoring_namespace=settings.platform.monitoring_namespace)
-        if db.metrics_enabled
-        else None
-    )
+    metrics = _database_metrics(settings, platform) if db.metrics_enabled else None
     # A fixed name, independent of every setting: the volume's name derives from it, and a new
     # name would be a new, empty database.
     return PostgresDatabase(
@@ -195,7 +207,9 @@ def build_stack(settings: Settings) -> dict[str, Any]:
     )
 
     platform = _platform(settings, opts)
-    database = _database(settings, namespace.name, opts, adoption_provider) if settings.database.enabled else None
+    database = (
+        _database(settings, namespace.name, opts, adoption_provider, platform) if settings.database.enabled else None
+    )
     db_env: dict[str, pulumi.Input[str]] = {}
     db_refs: dict[str, SecretKeyRef] = {}
     if database is not None:

@@ -87,6 +87,10 @@ def resolve_backup(backup: BackupArgs | None, name: str, storage_class: str | No
 BACKUP_SCRIPT = (Path(__file__).parent / "scripts" / "backup.sh").read_text()
 
 
+def backup_cronjob_name(name: str) -> str:
+    return f"{name}-backup"
+
+
 def backup_job(
     *,
     resource_name: str,
@@ -117,7 +121,7 @@ def backup_job(
     )
     k8s.batch.v1.CronJob(
         f"{resource_name}-backup",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-backup", namespace=namespace, labels=labels),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=backup_cronjob_name(name), namespace=namespace, labels=labels),
         spec=k8s.batch.v1.CronJobSpecArgs(
             schedule=backup.schedule,
             time_zone="Etc/UTC",

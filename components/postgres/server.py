@@ -12,7 +12,13 @@ import pulumi_random as random
 from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, standard_labels
 from components.network_policy import from_namespace, from_pods, network_policy, to_pods
 from components.objects import opaque_secret
-from components.postgres.backup import BACKUP_COMPONENT, BackupArgs, backup_job, resolve_backup
+from components.postgres.backup import (
+    BACKUP_COMPONENT,
+    BackupArgs,
+    backup_cronjob_name,
+    backup_job,
+    resolve_backup,
+)
 from components.postgres.checks import (
     check_access_modes,
     check_pg_identifier,
@@ -24,6 +30,7 @@ from components.postgres.monitoring import (
     MetricsArgs,
     exporter_container,
     exporter_volume,
+    monitoring_objects,
     resolve_metrics,
 )
 from components.postgres.pods import (
@@ -498,6 +505,22 @@ class PostgresDatabase(pulumi.ComponentResource):
                 admin_secret=admin_secret,
                 keep=keep,
                 child=child,
+            )
+
+        # -- monitoring -----------------------------------------------------------------------
+        if metrics is not None and metrics.service_monitor:
+            monitoring_objects(
+                resource_name=resource_name,
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=name, namespace=namespace, labels={**labels, **metrics.labels}
+                ),
+                namespace=namespace,
+                service=name,
+                selector=selector,
+                metrics=metrics,
+                claims=[claim_name] if backup is None else [claim_name, backup.claim_name],
+                cronjob=None if backup is None else backup_cronjob_name(name),
+                parent=self,
             )
 
         # -- network policy -------------------------------------------------------------------

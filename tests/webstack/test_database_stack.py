@@ -265,3 +265,24 @@ def test_disabled_database_leaves_no_trace() -> None:
     assert not any(name.startswith("database") or name == "connection_string" for name in outputs)
     for config in recorder.of_type(CONFIG_MAP):
         assert "DATABASE_HOST" not in (config.inputs.get("data") or {})
+
+
+# -- monitoring ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_database_metrics_are_scraped_and_alerted_on_by_the_platform_s_prometheus(stack: str) -> None:
+    recorder, _ = _synth(_settings(stack))
+    monitor = recorder.named("postgres-servicemonitor")
+    rule = recorder.named("postgres-alerts")
+    prometheus = [r for r in recorder.resources if r.typ == "kubernetes:helm.sh/v3:Release" and "prometheus" in r.name]
+    assert len(prometheus) == 1
+    for resource in (monitor, rule):
+        assert resource.metadata["labels"]["release"] == prometheus[0].inputs["name"]
+        assert prometheus[0].urn in resource.dependencies, "waits for the CRDs"
+
+
+def test_the_local_cluster_gets_the_exporter_without_custom_resources() -> None:
+    settings = load_settings(stack_config("prod"), "prod", environ={"WEBSTACK_LOCAL_CLUSTER": "1"})
+    recorder, _ = _synth(settings)
+    assert [r.name for r in recorder.resources if "monitoring.coreos.com" in r.typ and "postgres" in r.name] == []
