@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Restore a stack's database from a pg_dump archive (README: "Backups and restore").
 #   scripts/restore.sh STACK --list                 the dumps on the stack's backup volume
+#   scripts/restore.sh STACK --fetch DUMP           copy DUMP from the volume to ./DUMP (to ship it
+#                                                   off the cluster)
 #   scripts/restore.sh STACK DUMP [--into DATABASE] restore DUMP: a file name from --list, or a
 #                                                   local file (e.g. one shipped off the cluster)
 # Without --into, the target is the app's database, which must be empty (a new volume after a
@@ -9,10 +11,11 @@
 # transaction by its superuser on the local socket: no password leaves the cluster. Needs kubectl
 # pointed at the stack's cluster.
 set -euo pipefail
+origin="$PWD"  # local dumps and --fetch copies are relative to where the script was run
 cd "$(dirname "$0")/.."
 
 usage() {
-  echo "usage: scripts/restore.sh STACK --list | scripts/restore.sh STACK DUMP [--into DATABASE]" >&2
+  echo "usage: scripts/restore.sh STACK --list | STACK --fetch DUMP | STACK DUMP [--into DATABASE]" >&2
   exit 2
 }
 [ "$#" -ge 2 ] || usage
@@ -20,9 +23,16 @@ stack="$1"
 dump="$2"
 shift 2
 into=""
+fetch=""
+if [ "$dump" = "--fetch" ]; then
+  [ "$#" -eq 1 ] || usage
+  fetch="$1"
+  dump="$1"
+  shift
+fi
 case "${1:-}" in
   "") ;;
-  --into) [ "$#" -eq 2 ] || usage; into="$2" ;;
+  --into) [ "$#" -eq 2 ] && [ -z "$fetch" ] || usage; into="$2" ;;
   *) usage ;;
 esac
 if [ -n "$into" ] && ! [[ "$into" =~ ^[a-z_][a-z0-9_]{0,62}$ ]]; then
@@ -74,10 +84,21 @@ if [ "$dump" = "--list" ]; then
 fi
 
 file="$dump"
-if [ ! -f "$file" ]; then
+case "$file" in /*) ;; *) file="$origin/$file" ;; esac
+if [ -n "$fetch" ] || [ ! -f "$file" ]; then
   # A dump on the backup volume: copy it out first (the volume is the backup job's).
   case "$dump" in */* | .* | "") echo "restore: '$dump' is neither a local file nor a dump name from --list" >&2; exit 2 ;; esac
+  if [ -n "$fetch" ] && [ -e "$origin/$fetch" ]; then
+    echo "restore: $origin/$fetch exists; not overwriting it" >&2
+    exit 2
+  fi
   start_fetcher
+  if [ -n "$fetch" ]; then
+    kube exec "$fetcher" -- cat "/backups/$dump" > "$origin/$fetch.partial"
+    mv "$origin/$fetch.partial" "$origin/$fetch"
+    echo "restore: copied $dump from $namespace/$CLAIM to $origin/$fetch ($(wc -c < "$origin/$fetch") bytes)"
+    exit 0
+  fi
   file="$(mktemp "${TMPDIR:-/tmp}/webstack-restore.XXXXXX")"
   trap 'rm -f "$file"; kube delete pod "$fetcher" --wait=false >/dev/null 2>&1 || true' EXIT
   kube exec "$fetcher" -- cat "/backups/$dump" > "$file"

@@ -42,6 +42,7 @@ from components.postgres.roles import (
     METRICS_ROLE,
     ROLES_SCRIPT,
     SUPERUSER_PASSWORD_FILE,
+    check_app_role,
 )
 from components.postgres.server import (
     DEFAULT_IMAGE,
@@ -71,6 +72,7 @@ __all__ = [
     "PostgresDatabase",
     "PostgresDatabaseArgs",
     "check_access_modes",
+    "check_app_role",
     "check_cron_schedule",
     "check_pg_identifier",
     "check_storage_class",

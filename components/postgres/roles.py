@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import pulumi_kubernetes as k8s
 
+from components.postgres.checks import check_pg_identifier
 from components.postgres.pods import CREDENTIALS_MOUNT, PORT
 
 DEFAULT_SUPERUSER = "postgres"
@@ -149,3 +150,15 @@ def check_distinct_roles(superuser: str, app: str) -> None:
                 f"user and the reserved '{BACKUP_ROLE}' and '{METRICS_ROLE}' roles need four different names"
             )
         seen[name] = what
+
+
+def check_app_role(value: str, what: str) -> str:
+    """The app's role name: a plain PostgreSQL name that is none of the roles the server keeps."""
+    check_pg_identifier(value, what)
+    reserved = (DEFAULT_SUPERUSER, BACKUP_ROLE, METRICS_ROLE)
+    if value in reserved:
+        raise ValueError(
+            f"{what}: {value!r} is reserved ({', '.join(repr(r) for r in reserved)} are the superuser, backup "
+            "and monitoring roles); give the app a role of its own, e.g. 'app'"
+        )
+    return value

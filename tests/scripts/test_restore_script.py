@@ -108,6 +108,40 @@ def test_a_dump_on_the_volume_is_copied_out_through_a_restricted_pod_then_restor
     assert not list(tmp_path.glob("webstack-restore.*")), "the local copy is removed"
 
 
+def test_fetch_copies_a_dump_off_the_volume_and_restores_nothing(cluster: Cluster, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run(
+        [str(SCRIPT), "prod", "--fetch", "app-20260101T030000Z.dump"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=work,
+    )
+    assert result.returncode == 0, result.stderr
+    # In the directory it was run from, not the repository's.
+    assert (work / "app-20260101T030000Z.dump").read_bytes() == b"PGDMP from the volume"
+    assert not (ROOT / "app-20260101T030000Z.dump").exists()
+    assert not [c for c in cluster.calls() if "-i" in c]
+
+
+def test_a_relative_local_dump_is_read_from_the_directory_it_is_run_from(cluster: Cluster, tmp_path: Path) -> None:
+    (tmp_path / "shipped.dump").write_bytes(b"PGDMP relative")
+    result = subprocess.run(
+        [str(SCRIPT), "dev", "shipped.dump"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "stdin").read_bytes() == b"PGDMP relative"
+
+
 def test_list_shows_the_dumps_on_the_volume(cluster: Cluster) -> None:
     result = cluster.run("staging", "--list")
     assert result.returncode == 0, result.stderr

@@ -142,6 +142,8 @@ def test_existing_secret_with_generation_off() -> None:
         ({"dbMetricsImage": "exporter"}, "webstack:dbMetricsImage: 'exporter' does not pin a version"),
         ({"dbName": "my-app"}, "webstack:dbName: 'my-app' is not a plain PostgreSQL name"),
         ({"dbUser": "App"}, "webstack:dbUser: 'App' is not a plain PostgreSQL name"),
+        ({"dbUser": "backup"}, "webstack:dbUser: 'backup' is reserved"),
+        ({"dbUser": "metrics"}, "webstack:dbUser: 'metrics' is reserved"),
         ({"dbCpuRequest": "2"}, "webstack:dbCpuRequest: the request '2' is above the limit '1'"),
         ({"dbMemoryLimit": "big"}, "webstack:dbMemoryLimit: 'big' is not a Kubernetes quantity"),
         ({"dbProtect": "yes"}, "webstack:dbProtect: expected true or false, got 'yes'"),

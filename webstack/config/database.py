@@ -9,6 +9,7 @@ from components.postgres import (
     DEFAULT_EXPORTER_IMAGE,
     DEFAULT_IMAGE,
     check_access_modes,
+    check_app_role,
     check_cron_schedule,
     check_pg_identifier,
     check_storage_class,
@@ -41,7 +42,13 @@ KEYS: tuple[Key, ...] = (
         "Changing it later does not rename the existing database.",
         "app",
     ),
-    Key("dbUser", "string", "Role created on first start and used by the app.", "app"),
+    Key(
+        "dbUser",
+        "string",
+        "The app's own role: owner of dbName, no superuser, no other database (the superuser is "
+        "'postgres'; 'backup' and 'metrics' are taken). Created on first start.",
+        "app",
+    ),
     Key(
         "dbImage",
         "string",
@@ -102,7 +109,8 @@ KEYS: tuple[Key, ...] = (
     Key(
         "dbMetricsEnabled",
         "boolean",
-        "Add a postgres-exporter sidecar, exposed as the Service's 'metrics' port.",
+        "Add a postgres-exporter sidecar (the 'metrics' role), its ServiceMonitor and alerts "
+        "(database down, backups failing or stale, volumes nearly full).",
         False,
     ),
     Key("dbMetricsImage", "string", "postgres-exporter image, pinned.", DEFAULT_EXPORTER_IMAGE),
@@ -172,7 +180,7 @@ def parse(r: Reader, environment: str) -> DatabaseSettings:
     # The environment does not relax anything here: a database image is pinned even in dev.
     del environment
     name = r.string("dbName", _checks(check_pg_identifier, check_pg_database_name))
-    user = r.string("dbUser", _checks(check_pg_identifier, check_pg_role_name))
+    user = r.string("dbUser", _checks(check_pg_identifier, check_pg_role_name, check_app_role))
     image = r.string("dbImage", check_pinned_image)
     storage_size = r.string("dbStorageSize", check_storage_size)
     storage_class = r.check(lambda: check_storage_class(r.string("dbStorageClass"), r.what("dbStorageClass")), None)
