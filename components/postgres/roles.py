@@ -29,6 +29,7 @@ DEFAULT_SUPERUSER = "postgres"
 BACKUP_ROLE = "backup"
 METRICS_ROLE = "metrics"
 INITDB_DIR = "/docker-entrypoint-initdb.d"
+INITDB_ARGS = "--auth-local=trust --auth-host=scram-sha-256"
 SCRIPT_NAME = "10-webstack-roles.sh"
 SOCKET_DIR = "/var/run/postgresql"
 # How long the postStart hook waits for the server (the startup probe's budget: 90 x 10 s).
@@ -75,7 +76,10 @@ SELECT format('CREATE ROLE %I', :'superuser') WHERE NOT EXISTS (SELECT FROM pg_r
 ALTER ROLE :"superuser" WITH SUPERUSER LOGIN;
 SQL
 fi
-sql --username="$POSTGRES_USER" \\
+# The image's entrypoint reads POSTGRES_PASSWORD_FILE and unsets it before the init scripts, having
+# just given the superuser that password; the postStart hook sees the container's own env.
+if [ -n "${{POSTGRES_PASSWORD_FILE:-}}" ]; then superuser_file=true; else superuser_file=false; fi
+sql --username="$POSTGRES_USER" --set=superuser_file="$superuser_file" \\
   --set=superuser="$POSTGRES_USER" --set=database="$POSTGRES_DB" --set=app_user="$DB_APP_USER" \\
   --set=backup_user="$DB_BACKUP_USER" --set=backup_login="$(login "$DB_BACKUP_ENABLED")" \\
   --set=metrics_user="$DB_METRICS_USER" --set=metrics_login="$(login "$DB_METRICS_ENABLED")" <<'SQL'
@@ -83,11 +87,14 @@ sql --username="$POSTGRES_USER" \\
 SET log_statement = 'none';
 SET log_min_error_statement = 'panic';
 SET client_min_messages = 'warning';
-\\set superuser_password `cat "$POSTGRES_PASSWORD_FILE"`
 \\set app_password `cat "$DB_APP_PASSWORD_FILE"`
 \\set backup_password `cat "$DB_BACKUP_PASSWORD_FILE"`
 \\set metrics_password `cat "$DB_METRICS_PASSWORD_FILE"`
-ALTER ROLE :"superuser" WITH SUPERUSER LOGIN PASSWORD :'superuser_password';
+ALTER ROLE :"superuser" WITH SUPERUSER LOGIN;
+\\if :superuser_file
+\\set superuser_password `cat "$POSTGRES_PASSWORD_FILE"`
+ALTER ROLE :"superuser" WITH PASSWORD :'superuser_password';
+\\endif
 SELECT format('CREATE ROLE %I', role) FROM unnest(ARRAY[:'app_user', :'backup_user', :'metrics_user']) AS role
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role) \\gexec
 -- The app: its own database, nothing else.

@@ -55,6 +55,7 @@ from components.postgres.roles import (
     BACKUP_PASSWORD_KEY,
     BACKUP_ROLE,
     DEFAULT_SUPERUSER,
+    INITDB_ARGS,
     INITDB_DIR,
     METRICS_PASSWORD_KEY,
     METRICS_ROLE,
@@ -371,6 +372,9 @@ class PostgresDatabase(pulumi.ComponentResource):
                     k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=superuser),
                     k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD_FILE", value=SUPERUSER_PASSWORD_FILE),
                     k8s.core.v1.EnvVarArgs(name="PGDATA", value=PGDATA),
+                    # initdb's default trusts TCP from loopback too, which the exporter shares: only
+                    # the server container's own socket is trusted (the roles script uses it).
+                    k8s.core.v1.EnvVarArgs(name="POSTGRES_INITDB_ARGS", value=INITDB_ARGS),
                     *roles_env(Roles(superuser, user, backup is not None, metrics is not None)),
                 ],
                 # Every start aligns the roles with the mounted Secrets (see ``roles``); a failure

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ from tests.e2e.cluster import (
     restarts,
 )
 from tests.e2e.conftest import REPORT, Lifecycle
-from tests.workspace import ROOT, base_env, run
+from tests.workspace import ROOT, Result, base_env, run
 
 pytestmark = pytest.mark.e2e
 
@@ -308,39 +309,32 @@ def test_5_database_changes_keep_the_rows_and_the_claim(dev: Project, cluster: C
     lifecycle.done("data")
 
 
-PodParts = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]
+ROWS_CHECKSUM = "SELECT count(*) || ':' || md5(string_agg(id || ':' || body, ',' ORDER BY id)) FROM webstack_demo_rows"
+# The Secrets a destroy keeps with the data: the app role's and the admin roles' credentials.
+KEPT_SECRETS = ("postgres-credentials", "postgres-admin-credentials")
 
 
-def _backup_pod_spec(cluster: Cluster) -> PodParts:
-    """The backup CronJob's env, volumes, mounts and labels: a restore pod reaches the server as it does."""
-    cron = cluster.get_json("cronjob", BACKUP_CRONJOB, "-n", NAMESPACE)
-    template = cron["spec"]["jobTemplate"]["spec"]["template"]
-    container = template["spec"]["containers"][0]
-    volumes = [v for v in template["spec"]["volumes"] if v["name"] != "tmp"]
-    mounts = [m for m in container["volumeMounts"] if m["name"] != "tmp"]
-    return container["env"], volumes, mounts, template["metadata"]["labels"]
+def _server_sql(cluster: Cluster, sql: str, database: str) -> str:
+    """``sql`` as the superuser, on the server container's trusted local socket."""
+    result = cluster.kubectl(
+        "exec", "-n", NAMESPACE, f"deployment/{DB}", "-c", "postgres", "--",
+        "psql", "--no-psqlrc", "-h", "/var/run/postgresql", "-U", "postgres", "-d", database, "-tAc", sql,
+    )  # fmt: skip
+    assert result.ok, result.explain()
+    return result.stdout.strip()
 
 
-RESTORE_SCRIPT = r"""set -eu
-sleep 3  # until the enforcer admits this new pod
-PGPASSWORD="$(cat "$PGPASSWORD_FILE")"; export PGPASSWORD
-dump="$(ls -1t "$BACKUP_DIR"/*.dump | head -1)"
-echo "dump=$dump"
-echo "bytes=$(stat -c %s "$dump")"
-echo "entries=$(pg_restore --list "$dump" | grep -c 'TABLE DATA')"
-psql -v ON_ERROR_STOP=1 -qc 'DROP DATABASE IF EXISTS restore_check' -d postgres
-psql -v ON_ERROR_STOP=1 -qc 'CREATE DATABASE restore_check' -d postgres
-pg_restore --no-owner --no-privileges --exit-on-error -d restore_check "$dump"
-echo "restored=$(psql -tAc 'SELECT count(*) FROM webstack_demo_rows' -d restore_check)"
-echo "live=$(psql -tAc 'SELECT count(*) FROM webstack_demo_rows')"
-sum="SELECT md5(string_agg(id || ':' || body, ',' ORDER BY id)) FROM webstack_demo_rows"
-echo "restored_sum=$(psql -tAc "$sum" -d restore_check)"
-echo "live_sum=$(psql -tAc "$sum")"
-psql -v ON_ERROR_STOP=1 -qc 'DROP DATABASE restore_check' -d postgres
-"""
+def _restore_script(cluster: Cluster, *args: str) -> Result:
+    """scripts/restore.sh for the dev stack, with the cluster's kubectl and kubeconfig."""
+    env = base_env()
+    env["KUBECONFIG"] = str(cluster.kubeconfig)
+    env["PATH"] = f"{Path(cluster.kubectl_bin).parent}:{env['PATH']}"
+    return run([str(ROOT / "scripts" / "restore.sh"), "dev", *args], env=env, timeout=600)
 
 
-def test_6_backup_job_writes_a_dump_that_restores(dev: Project, cluster: Cluster, lifecycle: Lifecycle) -> None:
+def test_6_backup_job_writes_a_dump_that_restores(
+    dev: Project, cluster: Cluster, lifecycle: Lifecycle, tmp_path: Path
+) -> None:
     lifecycle.require("data")
     dev.config_set("webstack:dbBackupEnabled", "true")
     dev.config_set("webstack:dbBackupStorageSize", "1Gi")
@@ -353,24 +347,92 @@ def test_6_backup_job_writes_a_dump_that_restores(dev: Project, cluster: Cluster
     )
     job_log = cluster.kubectl("logs", "-n", NAMESPACE, "job/e2e-backup").output
     assert waited.ok, f"{waited.explain()}\n{job_log}"
+    # The job keeps a dump only after pg_restore has listed and read it.
+    assert "written and verified" in job_log, job_log
 
-    env, volumes, mounts, labels = _backup_pod_spec(cluster)
+    listed = _restore_script(cluster, "--list")
+    assert listed.ok, listed.explain()
+    dumps = sorted(word for word in listed.stdout.split() if word.startswith("app-") and word.endswith(".dump"))
+    assert dumps, listed.stdout
+    dump = dumps[-1]
+    restored = _restore_script(cluster, dump, "--into", "restore_check")
+    assert restored.ok, restored.explain()
+    assert "tables restored into restore_check, owned by app" in restored.stdout, restored.stdout
+    live = _server_sql(cluster, ROWS_CHECKSUM, "app")
+    copy = _server_sql(cluster, ROWS_CHECKSUM, "restore_check")
+    assert copy == live, f"restored rows differ from the live ones: {copy} != {live}"
+    assert int(live.split(":")[0]) == rows
+    owner = _server_sql(
+        cluster, "SELECT tableowner FROM pg_tables WHERE tablename = 'webstack_demo_rows'", "restore_check"
+    )
+    assert owner == "app"
+    _server_sql(cluster, "DROP DATABASE restore_check", "postgres")
+
+    # Shipping off the cluster: the dump copied to a local file, byte for byte readable.
+    fetched = run(
+        [str(ROOT / "scripts" / "restore.sh"), "dev", "--fetch", dump],
+        env={**base_env(), "KUBECONFIG": str(cluster.kubeconfig),
+             "PATH": f"{Path(cluster.kubectl_bin).parent}:{base_env()['PATH']}"},
+        timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert fetched.ok, fetched.explain()
+    assert (tmp_path / dump).stat().st_size > 0
+    REPORT.fact(
+        f"6. backup job: {job_log.strip().splitlines()[-1]}; restore.sh {dump} --into restore_check: "
+        f"{restored.stdout.strip().splitlines()[-1]}; checksum equal to the live table's ({live}); fetched "
+        f"{(tmp_path / dump).stat().st_size} bytes off the cluster"
+    )
+    lifecycle.done("backup")
+
+
+LEAST_PRIVILEGE_SCRIPT = r"""
+sleep 3  # until the NetworkPolicy enforcer admits this new pod
+probe() {
+  if psql --no-psqlrc -tAc "$2" ${3:+-d "$3"} >/dev/null 2>&1; then echo "$1=allowed"; else echo "$1=denied"; fi
+}
+echo "superuser=$(psql --no-psqlrc -tAc "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")"
+echo "owner=$(psql --no-psqlrc -tAc "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app'")"
+probe own_table 'CREATE TABLE e2e_probe (id int); DROP TABLE e2e_probe'
+probe set_role_postgres 'SET ROLE postgres'
+probe create_database 'CREATE DATABASE e2e_escape'
+probe create_role 'CREATE ROLE e2e_escape'
+probe read_authid 'SELECT rolpassword FROM pg_authid'
+probe database_postgres 'SELECT 1' postgres
+probe database_template1 'SELECT 1' template1
+# Last: the app's password under the superuser's name.
+PGUSER=postgres probe login_as_postgres 'SELECT 1'
+"""
+
+
+def test_6b_the_app_s_credentials_reach_its_database_and_nothing_else(cluster: Cluster, lifecycle: Lifecycle) -> None:
+    # A pod with the web app's labels (admitted by the database's policies) and its credentials.
+    lifecycle.require("backup")
+    env = [
+        {"name": "PGHOST", "value": f"{DB}.{NAMESPACE}.svc"},
+        {"name": "PGDATABASE", "value": "app"},
+        {"name": "PGUSER", "value": "app"},
+        {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": "postgres-credentials", "key": "password"}}},
+    ]
     phase, log = cluster.run_pod(
-        NAMESPACE, "e2e-restore", ["/bin/sh", "-c", RESTORE_SCRIPT], image="postgres:17.6-alpine",
-        labels=labels, env=env, volumes=volumes, mounts=mounts,
+        NAMESPACE, "e2e-least-privilege", ["/bin/sh", "-c", LEAST_PRIVILEGE_SCRIPT],
+        image="postgres:17.6-alpine", labels=APP_LABELS, env=env,
     )  # fmt: skip
     assert phase == "Succeeded", log
     facts = dict(line.split("=", 1) for line in log.strip().splitlines() if "=" in line)
-    assert int(facts["bytes"]) > 0, log
-    assert int(facts["entries"]) >= 1, log
-    assert int(facts["restored"]) == int(facts["live"]) == rows, log
-    assert facts["restored_sum"] == facts["live_sum"], f"restored rows differ from the live ones:\n{log}"
-    REPORT.fact(
-        f"6. backup job: {job_log.strip().splitlines()[-1]}; dump {facts['dump']} ({facts['bytes']} bytes); "
-        f"pg_restore --list: {facts['entries']} TABLE DATA entries; restored into an empty database: "
-        f"{facts['restored']} rows, checksum equal to the live table's ({facts['live']} rows)"
-    )
-    lifecycle.done("backup")
+    assert facts == {
+        "superuser": "f",
+        "owner": "app",
+        "set_role_postgres": "denied",
+        "create_database": "denied",
+        "create_role": "denied",
+        "read_authid": "denied",
+        "database_postgres": "denied",
+        "database_template1": "denied",
+        "login_as_postgres": "denied",
+        "own_table": "allowed",
+    }, log
+    REPORT.fact(f"6b. the app's role: {', '.join(f'{k} {v}' for k, v in facts.items())}")
+    lifecycle.done("least-privilege")
 
 
 def _timed_recovery(cluster: Cluster, what: str) -> float:
@@ -432,15 +494,20 @@ def test_7_destroy_then_up_adopts_the_data_and_the_app_logs_in(
     lifecycle.require("data")
     rows = _row_count(cluster, "e2e-count-5")
     claim = _claim(cluster)
+    secrets = {name: cluster.get_json("secret", name, "-n", NAMESPACE)["metadata"]["uid"] for name in KEPT_SECRETS}
     destroyed = dev.pulumi("destroy", "--yes", "--stack", dev.stack)
     REPORT.time("7a. pulumi destroy", destroyed)
     assert destroyed.ok, destroyed.explain()
     assert not cluster.exists("deployment", APP, "-n", NAMESPACE)
     kept = _claim(cluster)
     assert kept["metadata"]["uid"] == claim["metadata"]["uid"]
-    _up(dev, "7b. pulumi up after destroy (adopts the retained volume)")
+    for name, uid in secrets.items():
+        assert cluster.get_json("secret", name, "-n", NAMESPACE)["metadata"]["uid"] == uid, f"{name} was deleted"
+    _up(dev, "7b. pulumi up after destroy (adopts the retained volume and credentials)")
     adopted = _claim(cluster)
     assert adopted["metadata"]["uid"] == claim["metadata"]["uid"], "a new, empty volume replaced the retained one"
+    for name, uid in secrets.items():
+        assert cluster.get_json("secret", name, "-n", NAMESPACE)["metadata"]["uid"] == uid, f"{name} was replaced"
     cluster.wait_all_ready(NAMESPACE, RECOVERY_BOUND)
     assert _row_count(cluster, "e2e-count-6") == rows
     REPORT.fact(

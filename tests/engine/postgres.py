@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from components.postgres import ROLES_SCRIPT
+from components.postgres.roles import INITDB_ARGS
 
 SOCKET_DIR = Path("/var/run/postgresql")
 INSTALL_HINT = "install Debian's `postgresql` package (scripts/test.sh does: apt-get install postgresql)"
@@ -115,9 +116,8 @@ def init_server(workdir: Path, superuser: str, password_file: Path) -> Server:
                 str(data),
                 f"--username={superuser}",
                 f"--pwfile={password_file}",
-                # What the official image's entrypoint sets up.
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
+                # What the server container's POSTGRES_INITDB_ARGS asks for (roles.INITDB_ARGS).
+                *INITDB_ARGS.split(),
             ]
         ),
         check=True,

@@ -24,7 +24,8 @@ def _refused(result: object, reason: str) -> None:
 
 def test_first_start_gives_the_app_its_database_and_nothing_more(fresh: tuple[Server, Pod]) -> None:
     server, pod = fresh
-    _ok(server.run([str(pod.script)], pod.env))
+    # As the image's entrypoint runs it: POSTGRES_PASSWORD_FILE already read and unset.
+    _ok(server.run([str(pod.script)], {**pod.env, "POSTGRES_PASSWORD_FILE": ""}))
     app = PASSWORDS["app"]
     # The app logs in over TCP with its own password, owns its database and can use it.
     _ok(
@@ -59,6 +60,8 @@ def test_first_start_gives_the_app_its_database_and_nothing_more(fresh: tuple[Se
     # Nor reach the maintenance databases.
     for other in ("postgres", "template1"):
         _refused(server.psql("SELECT 1", user="app", password=app, database=other), "permission denied")
+    # Loopback TCP (which the exporter's container shares) is not trusted: no password, no login.
+    _refused(server.psql("SELECT 1", user="postgres"), "no password supplied")
     # Nor log in with the superuser's name and its own password.
     _refused(server.psql("SELECT 1", user="postgres", password=app, database="app"), "password authentication failed")
 

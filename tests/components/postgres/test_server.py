@@ -273,6 +273,8 @@ def test_server_runs_the_pinned_image_with_pgdata_in_a_subdirectory(mocks: Recor
     assert env["POSTGRES_USER"] == "postgres", "the bootstrap superuser is not the app's role"
     assert env["POSTGRES_PASSWORD_FILE"] == SUPERUSER_PASSWORD_FILE == "/run/secrets/postgres/superuser-password"
     assert "POSTGRES_PASSWORD" not in env
+    # Only the server container's own socket is trusted, not loopback TCP (which the exporter shares).
+    assert env["POSTGRES_INITDB_ARGS"] == "--auth-local=trust --auth-host=scram-sha-256"
     # The server aligns every role, so it alone sees every password.
     assert _password_files(_pod(mocks), container) == {
         APP_PASSWORD_FILE: ("db-credentials", "password"),
@@ -714,8 +716,9 @@ def test_the_app_s_secret_holds_only_the_app_role(mocks: Recorder) -> None:
 
 def test_roles_script_never_puts_a_password_on_a_command_line() -> None:
     # Passwords go from the mounted files into psql variables (backquoted \\set), never into argv.
-    for line in ROLES_SCRIPT.splitlines():
-        if "PASSWORD_FILE" in line:
-            assert line.startswith("\\set "), line
-            assert line.endswith('"`'), line
+    reads = [line for line in ROLES_SCRIPT.splitlines() if "PASSWORD_FILE" in line and "cat" in line]
+    assert len(reads) == 4
+    for line in reads:
+        assert line.startswith("\\set "), line
+        assert line.endswith('"`'), line
     assert "log_min_error_statement = 'panic'" in ROLES_SCRIPT
