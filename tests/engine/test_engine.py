@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 
 from components.postgres import PASSWORD_LENGTH
 from tests.engine.report import REPORT
@@ -80,14 +82,32 @@ def test_state_and_engine_output_hold_no_plaintext_password(engine_run: EngineRu
     password = run.password
     assert password is not None
     assert len(password) == PASSWORD_LENGTH, f"{stack}: the generated password has {len(password)} characters"
+    # The admin roles' passwords: known here only from the rendered Secret (render mode writes it).
+    admin = _rendered_secret(run.manifests(), "postgres-admin-credentials")
+    admin_passwords = [value for key, value in admin.items() if key.endswith("-password")]
+    assert len(admin_passwords) == 3
     export = run.step("export").stdout
-    # The Secret's data is the base64 of the password: look for both spellings.
-    spellings = {"plaintext": password, "base64": base64.b64encode(password.encode()).decode()}
-    for how, text in spellings.items():
-        assert text not in export, f"{stack}: `pulumi stack export` holds the database password ({how})"
-        assert text not in run.logs(), f"{stack}: the engine printed the database password ({how})"
-    # It is there, encrypted: the password resource's result is a secret with a ciphertext.
-    [generated] = [r for r in run.resources if r["type"] == "random:index/randomPassword:RandomPassword"]
-    result = generated["outputs"]["result"]
-    assert result.get(SECRET_SIG) == SECRET_VALUE, f"{stack}: the password is not a secret in the state"
-    assert result.get("ciphertext"), f"{stack}: the password has no ciphertext in the state"
+    for secret in (password, *admin_passwords):
+        # The Secret's data is the base64 of the password: look for both spellings.
+        spellings = {"plaintext": secret, "base64": base64.b64encode(secret.encode()).decode()}
+        for how, text in spellings.items():
+            assert text not in export, f"{stack}: `pulumi stack export` holds a database password ({how})"
+            assert text not in run.logs(), f"{stack}: the engine printed a database password ({how})"
+    # They are there, encrypted: each password resource's result is a secret with a ciphertext.
+    generated = [r for r in run.resources if r["type"] == "random:index/randomPassword:RandomPassword"]
+    assert len(generated) == 4, "the app's, the superuser's, the backup and the monitoring role's"
+    for resource in generated:
+        result = resource["outputs"]["result"]
+        assert result.get(SECRET_SIG) == SECRET_VALUE, f"{stack}: {resource['urn']} is not a secret in the state"
+        assert result.get("ciphertext"), f"{stack}: {resource['urn']} has no ciphertext in the state"
+
+
+def _rendered_secret(manifests: list[Path], name: str) -> dict[str, str]:
+    """The plain values of the rendered Secret ``name`` (stringData, or data decoded)."""
+    for path in manifests:
+        for document in yaml.safe_load_all(path.read_text()):
+            if document and document.get("kind") == "Secret" and document["metadata"]["name"] == name:
+                if document.get("stringData"):
+                    return {k: str(v) for k, v in document["stringData"].items()}
+                return {k: base64.b64decode(v).decode() for k, v in (document.get("data") or {}).items()}
+    raise AssertionError(f"no rendered Secret {name}")
