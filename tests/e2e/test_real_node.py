@@ -309,6 +309,31 @@ def test_5_database_changes_keep_the_rows_and_the_claim(dev: Project, cluster: C
     lifecycle.done("data")
 
 
+def test_5b_shrinking_the_volume_fails_preview_and_changes_nothing(
+    dev: Project, cluster: Cluster, lifecycle: Lifecycle
+) -> None:
+    # The program does not guard the size: the API server refuses a request at or below the
+    # claim's status.capacity, and the provider's server-side dry run fails the preview with it.
+    lifecycle.require("data")
+    before = _claim(cluster)
+    capacity = before["status"]["capacity"]["storage"]
+    dev.config_set("webstack:dbStorageSize", "1Gi")
+    try:
+        result = dev.pulumi("preview", "--stack", dev.stack)
+    finally:
+        dev.config_set("webstack:dbStorageSize", "2Gi")
+    REPORT.time("5b. pulumi preview (webstack:dbStorageSize 2Gi -> 1Gi)", result)
+    assert not result.ok, "preview accepted a smaller volume"
+    assert "spec.resources.requests.storage: Forbidden" in result.output, result.output
+    assert "Traceback" not in result.output, result.output
+    after = _claim(cluster)
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"], "the claim changed"
+    assert after["spec"]["resources"]["requests"]["storage"] == "2Gi"
+    refusal = next(line.strip() for line in result.output.splitlines() if "requests.storage: Forbidden" in line)
+    REPORT.fact(f"5b. shrink: preview exited {result.returncode} (claim capacity {capacity}): '{refusal}'")
+    lifecycle.done("shrink")
+
+
 ROWS_CHECKSUM = "SELECT count(*) || ':' || md5(string_agg(id || ':' || body, ',' ORDER BY id)) FROM webstack_demo_rows"
 # The Secrets a destroy keeps with the data: the app role's and the admin roles' credentials.
 KEPT_SECRETS = ("postgres-credentials", "postgres-admin-credentials")
