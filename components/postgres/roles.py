@@ -54,7 +54,8 @@ port="${{PGPORT:-{PORT}}}"
 if [ "${{1:-}}" = "--after-start" ]; then
   # The server that runs the init scripts listens on the socket only; the final one on TCP too.
   deadline=$((SECONDS + {START_TIMEOUT_SECONDS}))
-  until pg_isready --quiet --host=127.0.0.1 --port="$port"; do
+  # An explicit user: the container's UID may have no passwd entry for libpq to default to.
+  until pg_isready --quiet --host=127.0.0.1 --port="$port" --username="$POSTGRES_USER" --dbname=postgres; do
     if [ "$SECONDS" -ge "$deadline" ]; then
       echo "webstack roles: the server did not accept connections within {START_TIMEOUT_SECONDS}s" >&2
       exit 1

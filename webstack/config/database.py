@@ -92,8 +92,9 @@ KEYS: tuple[Key, ...] = (
     Key(
         "dbExistingSecret",
         "string",
-        "Name of an existing Secret in the namespace holding the "
-        "password (requires dbGeneratePassword false). Empty: generate one.",
+        "Name of an existing Secret in the namespace holding the app "
+        "role's password (requires dbGeneratePassword false); the server applies it at every start. "
+        "Empty: generate one.",
         "",
     ),
     Key("dbExistingSecretKey", "string", "Key of the password in dbExistingSecret.", "password"),
