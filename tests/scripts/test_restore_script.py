@@ -45,9 +45,9 @@ class Cluster:
         kubectl.chmod(0o755)
         self.env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DIR": str(root), "TMPDIR": str(root)}
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(SCRIPT), *args], env=self.env, capture_output=True, text=True, check=False, timeout=60
+            [str(SCRIPT), *args], env=self.env, capture_output=True, text=True, check=False, timeout=60, cwd=cwd
         )
 
     def calls(self) -> list[list[str]]:
@@ -111,15 +111,7 @@ def test_a_dump_on_the_volume_is_copied_out_through_a_restricted_pod_then_restor
 def test_fetch_copies_a_dump_off_the_volume_and_restores_nothing(cluster: Cluster, tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
-    result = subprocess.run(
-        [str(SCRIPT), "prod", "--fetch", "app-20260101T030000Z.dump"],
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        cwd=work,
-    )
+    result = cluster.run("prod", "--fetch", "app-20260101T030000Z.dump", cwd=work)
     assert result.returncode == 0, result.stderr
     # In the directory it was run from, not the repository's.
     assert (work / "app-20260101T030000Z.dump").read_bytes() == b"PGDMP from the volume"
@@ -129,15 +121,7 @@ def test_fetch_copies_a_dump_off_the_volume_and_restores_nothing(cluster: Cluste
 
 def test_a_relative_local_dump_is_read_from_the_directory_it_is_run_from(cluster: Cluster, tmp_path: Path) -> None:
     (tmp_path / "shipped.dump").write_bytes(b"PGDMP relative")
-    result = subprocess.run(
-        [str(SCRIPT), "dev", "shipped.dump"],
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    result = cluster.run("dev", "shipped.dump", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "stdin").read_bytes() == b"PGDMP relative"
 
