@@ -16,6 +16,12 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every namespace; ``namespace_labels`` sets it too, so policies can rely on it."""
 SKIP_AWAIT = "pulumi.com/skipAwait"
 """The Kubernetes provider's annotation for "do not wait for this object to become ready"."""
+PATCH_FORCE = "pulumi.com/patchForce"
+"""The Kubernetes provider's annotation for "take over fields another field manager set". On the
+objects a destroy keeps: the next deployment adopts them under a new field manager (the old one was
+in the deleted state), and any field whose value differs by then (a new password, a new version
+label) would otherwise fail with a server-side apply conflict against this stack's own past."""
+ADOPTED_ANNOTATIONS = {PATCH_FORCE: "true"}
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 

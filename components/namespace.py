@@ -7,7 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.labels import DEFAULT_PART_OF, namespace_labels
+from components.labels import ADOPTED_ANNOTATIONS, DEFAULT_PART_OF, namespace_labels
 from components.network_policy import network_policy
 from components.validation import (
     check_choice,
@@ -100,7 +100,9 @@ class Namespace(pulumi.ComponentResource):
         labels = namespace_labels(name, name, pod_security, part_of)
         ns = k8s.core.v1.Namespace(
             f"{resource_name}-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, labels=labels, annotations=dict(ADOPTED_ANNOTATIONS) if retain else None
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self, retain_on_delete=retain, provider=args.get("adoption_provider") if retain else None
             ),

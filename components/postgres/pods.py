@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.labels import SKIP_AWAIT
+from components.labels import ADOPTED_ANNOTATIONS, SKIP_AWAIT
 from components.security_context import restricted_pod
 from components.validation import parse_quantity
 
@@ -143,6 +143,7 @@ def claim(
     # pvc-retain-on-delete (policy/policies.py); it is derived from the option, so the two agree.
     if opts.retain_on_delete:
         annotations[RETAIN_ANNOTATION] = "true"
+        annotations.update(ADOPTED_ANNOTATIONS)
     return k8s.core.v1.PersistentVolumeClaim(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(

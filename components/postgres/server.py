@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, standard_labels
+from components.labels import ADOPTED_ANNOTATIONS, DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, standard_labels
 from components.network_policy import from_namespace, from_pods, network_policy, to_pods
 from components.objects import opaque_secret
 from components.postgres.backup import (
@@ -284,8 +284,13 @@ class PostgresDatabase(pulumi.ComponentResource):
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True, provider=adoption_provider)
         keep = pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(protect=protect))
 
-        def meta(object_name: str | None = name) -> k8s.meta.v1.ObjectMetaArgs:
-            return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels)
+        def meta(object_name: str | None = name, adopted: bool = False) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(
+                name=object_name,
+                namespace=namespace,
+                labels=labels,
+                annotations=dict(ADOPTED_ANNOTATIONS) if adopted else None,
+            )
 
         # -- credentials ----------------------------------------------------------------------
         # Two Secrets, both kept with the data: the app role's (the app reads it) and the admin
@@ -316,7 +321,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             password = generate("password")
             credentials = opaque_secret(
                 f"{resource_name}-credentials",
-                meta(f"{name}-credentials"),
+                meta(f"{name}-credentials", adopted=True),
                 {"username": user, PASSWORD_KEY: password},
                 kept,
             )
@@ -324,7 +329,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             password_key = PASSWORD_KEY
         admin = opaque_secret(
             f"{resource_name}-admin-credentials",
-            meta(f"{name}-admin-credentials"),
+            meta(f"{name}-admin-credentials", adopted=True),
             {
                 "superuser-username": superuser,
                 SUPERUSER_PASSWORD_KEY: generate("superuser-password"),

@@ -213,8 +213,10 @@ def test_a_retained_namespace_alone_uses_the_adoption_provider(mocks: Recorder) 
     adopt = mocks.one("pulumi:providers:kubernetes")
     adopted = [r.typ for r in mocks.resources if r.provider.startswith(f"{adopt.urn}::")]
     assert adopted == [NAMESPACE]
+    assert mocks.one(NAMESPACE).metadata["annotations"] == {"pulumi.com/patchForce": "true"}
 
 
 def test_a_namespace_deleted_with_the_stack_is_not_adopted(mocks: Recorder) -> None:
     _build_with_adoption_provider(retain=False)
     assert [r.name for r in mocks.resources if r.provider] == []
+    assert "annotations" not in mocks.one(NAMESPACE).metadata

@@ -92,6 +92,21 @@ def test_only_the_objects_a_destroy_keeps_use_the_adoption_provider(mocks: Recor
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_the_adopted_objects_take_over_the_fields_of_their_former_manager(mocks: Recorder, stack: str) -> None:
+    # After a destroy the next up applies them under a new field manager; a field whose value has
+    # changed since (a regenerated password, a version label) must not fail with an SSA conflict
+    # against the deleted state's manager. Nothing else forces its fields.
+    _build(stack)
+    forced = {
+        r.name
+        for r in mocks.resources
+        if r.typ.startswith("kubernetes:") and (r.metadata.get("annotations") or {}).get("pulumi.com/patchForce")
+    }
+    assert forced == ADOPTED[stack]
+    assert all(mocks.named(name).metadata["annotations"]["pulumi.com/patchForce"] == "true" for name in forced)
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_upsert_is_on_for_the_adoption_provider_only(mocks: Recorder, stack: str) -> None:
     _build(stack)
     providers = _providers(mocks)

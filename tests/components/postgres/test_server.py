@@ -219,6 +219,7 @@ def test_volumes_are_not_awaited_the_server_deployment_is(mocks: Recorder) -> No
         assert _claim(mocks, name).metadata["annotations"] == {
             "pulumi.com/skipAwait": "true",
             "webstack.io/retain-on-delete": "true",
+            "pulumi.com/patchForce": "true",
         }
     assert "annotations" not in mocks.one(DEPLOYMENT).metadata, "the server's rollout is still awaited"
 
