@@ -1,5 +1,6 @@
 """webstack's reusable Pulumi components (type tokens ``webstack:<area>:<Type>``)."""
 
+from components.gateway import TlsGateway, TlsGatewayArgs
 from components.helm_release import HelmRelease, HelmReleaseArgs
 from components.ingress import TlsIngress, TlsIngressArgs
 from components.namespace import Namespace, NamespaceArgs
@@ -22,6 +23,8 @@ __all__ = [
     "PostgresDatabase",
     "PostgresDatabaseArgs",
     "SecretKeyRef",
+    "TlsGateway",
+    "TlsGatewayArgs",
     "TlsIngress",
     "TlsIngressArgs",
     "WebApp",

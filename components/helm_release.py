@@ -13,7 +13,7 @@ input and output of the Release are secret in the state.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
@@ -64,6 +64,8 @@ class HelmReleaseArgs(TypedDict):
     """Seconds Helm waits for the release's resources (and hook jobs) to be ready. Default: ``600``."""
     max_history: NotRequired[int]
     """Release revisions Helm keeps for rollback. Default: ``10``."""
+    depends_on: NotRequired[Sequence[pulumi.Resource]]
+    """Resources the Release waits for, e.g. CRDs of kinds its chart renders. Default: none."""
 
 
 class ChartSource(TypedDict):
@@ -213,7 +215,11 @@ class HelmRelease(pulumi.ComponentResource):
             skip_await=False,
             wait_for_jobs=True,
             max_history=max_history,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=secret_outputs or None),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                additional_secret_outputs=secret_outputs or None,
+                depends_on=list(args.get("depends_on", [])) or None,
+            ),
         )
 
         self.source = source

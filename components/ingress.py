@@ -93,49 +93,51 @@ class TlsIngressArgs(TypedDict):
     """Extra annotations (e.g. rate limits); they cannot override the TLS/redirect ones. Default: none."""
 
 
-def _validate_hosts(hosts: Sequence[str]) -> list[str]:
+def validate_hosts(hosts: Sequence[str], component: str = "TlsIngress") -> list[str]:
     if isinstance(hosts, str) or not hosts:
-        raise ValueError("TlsIngress hosts: no host given; list at least one host name such as 'app.example.com'")
-    checked = [check_hostname(host, "TlsIngress hosts") for host in hosts]
+        raise ValueError(f"{component} hosts: no host given; list at least one host name such as 'app.example.com'")
+    checked = [check_hostname(host, f"{component} hosts") for host in hosts]
     duplicates = sorted({host for host in checked if checked.count(host) > 1})
     if duplicates:
-        raise ValueError(f"TlsIngress hosts: {', '.join(duplicates)} listed twice; list each host once")
+        raise ValueError(f"{component} hosts: {', '.join(duplicates)} listed twice; list each host once")
     return checked
 
 
-def _validate_paths(paths: Sequence[str]) -> list[str]:
+def validate_paths(paths: Sequence[str], component: str = "TlsIngress") -> list[str]:
     if isinstance(paths, str) or not paths:
-        raise ValueError("TlsIngress paths: no path given; use at least one absolute path such as '/'")
-    return [check_http_path(path, "TlsIngress paths") for path in paths]
+        raise ValueError(f"{component} paths: no path given; use at least one absolute path such as '/'")
+    return [check_http_path(path, f"{component} paths") for path in paths]
 
 
-def _validate_certificate_source(issuer: str | None, secret_name: str | None, hosts: Sequence[str]) -> None:
+def validate_certificate_source(
+    issuer: str | None, secret_name: str | None, hosts: Sequence[str], component: str = "TlsIngress"
+) -> None:
     """TLS is always on: exactly one certificate source, and one that can cover every host."""
     if issuer is not None and secret_name is not None:
         raise ValueError(
-            f"TlsIngress: both issuer {issuer!r} and tls_secret_name {secret_name!r} are set; set the issuer "
+            f"{component}: both issuer {issuer!r} and tls_secret_name {secret_name!r} are set; set the issuer "
             "for a cert-manager certificate or tls_secret_name for your own certificate, not both"
         )
     if issuer is None and secret_name is None:
         raise ValueError(
-            "TlsIngress: no certificate source; TLS is always on, so set issuer (selfsigned, letsencrypt-staging, "
+            f"{component}: no certificate source; TLS is always on, so set issuer (selfsigned, letsencrypt-staging, "
             "letsencrypt-prod) or tls_secret_name (an existing kubernetes.io/tls Secret)"
         )
     if issuer is not None:
         if issuer not in ISSUERS:
             raise ValueError(
-                f"TlsIngress issuer: {issuer!r} is not a known ClusterIssuer; use one of "
+                f"{component} issuer: {issuer!r} is not a known ClusterIssuer; use one of "
                 f"{', '.join(repr(i) for i in ISSUERS)}, or tls_secret_name for your own certificate"
             )
         wildcards = [host for host in hosts if host.startswith("*.")]
         if issuer in ACME_ISSUERS and wildcards:
             raise ValueError(
-                f"TlsIngress hosts: {', '.join(wildcards)} cannot be issued by {issuer!r} (ACME HTTP-01 does not "
+                f"{component} hosts: {', '.join(wildcards)} cannot be issued by {issuer!r} (ACME HTTP-01 does not "
                 "issue wildcard certificates); list the host names explicitly or bring a wildcard certificate "
                 "through tls_secret_name"
             )
     if secret_name is not None:
-        check_dns_subdomain(secret_name, "TlsIngress tls_secret_name")
+        check_dns_subdomain(secret_name, f"{component} tls_secret_name")
 
 
 def controller_annotations(controller: str) -> dict[str, str]:
@@ -149,6 +151,25 @@ def controller_annotations(controller: str) -> dict[str, str]:
         "nginx.ingress.kubernetes.io/ssl-redirect": "true",
         "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
     }
+
+
+def acme_solver_policy(
+    resource_name: str,
+    name: str,
+    *,
+    namespace: pulumi.Input[str],
+    labels: Mapping[str, str],
+    controller_namespace: str,
+    opts: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    """Admit the controller's namespace to cert-manager's HTTP-01 solver pods through the default deny."""
+    return network_policy(
+        f"{resource_name}-allow-acme-solver",
+        k8s.meta.v1.ObjectMetaArgs(name=f"{name}-allow-acme-solver", namespace=namespace, labels=dict(labels)),
+        pods=ACME_SOLVER_LABELS,
+        ingress=[from_namespace(controller_namespace, [ACME_SOLVER_PORT])],
+        opts=opts,
+    )
 
 
 def https_url(host: str, path: str = "/") -> str:
@@ -168,8 +189,8 @@ class TlsIngress(pulumi.ComponentResource):
     def __init__(self, resource_name: str, args: TlsIngressArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:ingress:TlsIngress", resource_name, None, opts)
         name = check_dns_label(resource_name, "TlsIngress resource name")
-        hosts = _validate_hosts(args["hosts"])
-        paths = _validate_paths(args.get("paths", ["/"]))
+        hosts = validate_hosts(args["hosts"])
+        paths = validate_paths(args.get("paths", ["/"]))
         path_type = check_choice(args.get("path_type", "Prefix"), "TlsIngress path_type", PATH_TYPES)
         port = check_port(args.get("service_port", 80), "TlsIngress service_port")
         controller = check_choice(args.get("controller", TRAEFIK), "TlsIngress controller", CONTROLLERS)
@@ -178,7 +199,7 @@ class TlsIngress(pulumi.ComponentResource):
         )
         issuer = args.get("issuer")
         byo_secret = args.get("tls_secret_name")
-        _validate_certificate_source(issuer, byo_secret, hosts)
+        validate_certificate_source(issuer, byo_secret, hosts)
         instance = check_dns_label(args.get("instance", name), "TlsIngress instance")
         ingress_namespace = args.get("ingress_namespace", "ingress")
         if ingress_namespace is not None:
@@ -225,13 +246,12 @@ class TlsIngress(pulumi.ComponentResource):
             opts=child,
         )
         if issuer in ACME_ISSUERS and ingress_namespace is not None:
-            network_policy(
-                f"{resource_name}-allow-acme-solver",
-                k8s.meta.v1.ObjectMetaArgs(
-                    name=f"{name}-allow-acme-solver", namespace=args["namespace"], labels=labels
-                ),
-                pods=ACME_SOLVER_LABELS,
-                ingress=[from_namespace(ingress_namespace, [ACME_SOLVER_PORT])],
+            acme_solver_policy(
+                resource_name,
+                name,
+                namespace=args["namespace"],
+                labels=labels,
+                controller_namespace=ingress_namespace,
                 opts=child,
             )
 

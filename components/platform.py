@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.gateway import DEFAULT_GATEWAY_CLASS, HTTP_LISTENER
 from components.helm_release import HelmRelease, HelmReleaseArgs
 from components.ingress import (
     ACME_ISSUERS,
@@ -33,6 +34,16 @@ from components.labels import DEFAULT_PART_OF, MANAGED_BY, namespace_labels
 from components.validation import check_choice, check_dns_label, check_dns_subdomain, check_email, check_int_range
 
 CERT_MANAGER = "cert-manager"
+ROUTING_INGRESS = "ingress"
+ROUTING_GATEWAY = "gateway"
+ROUTING_BOTH = "both"
+ROUTINGS = (ROUTING_INGRESS, ROUTING_GATEWAY, ROUTING_BOTH)
+"""What serves the app's hosts: an Ingress, a Gateway API Gateway, or both during a migration."""
+# Gateway API standard channel: the version Traefik 3.7 and cert-manager 1.21 are built against.
+GATEWAY_API_VERSION = "v1.6.1"
+GATEWAY_API_CRDS_URL = (
+    f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/standard-install.yaml"
+)
 KUBE_PROMETHEUS_STACK = "kube-prometheus-stack"
 ADDONS = (TRAEFIK, INGRESS_NGINX, CERT_MANAGER, KUBE_PROMETHEUS_STACK)
 
@@ -75,6 +86,13 @@ ACME_SERVERS = {
     LETSENCRYPT_STAGING: "https://acme-staging-v02.api.letsencrypt.org/directory",
     LETSENCRYPT_PROD: "https://acme-v02.api.letsencrypt.org/directory",
 }
+
+
+class GatewayRef(TypedDict):
+    """The app's Gateway, which cert-manager's ACME HTTP-01 solver routes attach to."""
+
+    name: str
+    namespace: str
 
 
 class PlatformArgs(TypedDict):
@@ -121,6 +139,23 @@ class PlatformArgs(TypedDict):
     """Seconds each release may take to become ready. Default: ``600``."""
     part_of: NotRequired[str]
     """``app.kubernetes.io/part-of`` label of the namespaces and issuers. Default: ``"webstack"``."""
+    routing: NotRequired[str]
+    """What serves the app: ``ingress``, ``gateway`` (Gateway API) or ``both`` (a migration). With a
+    Gateway, Traefik's Gateway provider and GatewayClass and cert-manager's Gateway support are
+    switched on and the Gateway API CRDs installed; with an Ingress, Traefik's ``web`` entry point
+    redirects to HTTPS (with the Gateway alone its HTTP listener's route does, so that the ACME
+    HTTP-01 solver route stays reachable). Default: ``"ingress"``."""
+    gateway_class_name: NotRequired[str]
+    """GatewayClass the Traefik release creates. Default: ``"traefik"``."""
+    gateway_api_crds: NotRequired[bool]
+    """Install the Gateway API CRDs (standard channel, ``GATEWAY_API_VERSION``) when a Gateway
+    serves; kept on destroy. Default: ``True``."""
+    gateway_api_crds_source: NotRequired[str | None]
+    """An https URL of a standard-install manifest, or a local folder of CRD files. Default:
+    ``None`` (the pinned release manifest ``GATEWAY_API_CRDS_URL``)."""
+    acme_gateway: NotRequired[GatewayRef | None]
+    """With routing ``gateway`` and a Let's Encrypt issuer: the Gateway whose HTTP listener serves
+    the ACME HTTP-01 challenges (required then). Default: ``None``."""
 
 
 def _validate_issuers(issuers: Sequence[str], acme_email: str | None) -> list[str]:
@@ -164,6 +199,35 @@ def _validate_addons(addons: Iterable[str], what: str) -> None:
             )
 
 
+def _validate_gateway(routing: str, controller: str, issuers: Sequence[str], acme_gateway: GatewayRef | None) -> None:
+    if routing != ROUTING_INGRESS and controller != TRAEFIK:
+        raise ValueError(
+            f"Platform routing: {routing!r} needs a controller with a Gateway API provider, but ingress_controller "
+            f"is {controller!r}; use traefik, or routing 'ingress'"
+        )
+    acme = [issuer for issuer in issuers if issuer in ACME_ISSUERS]
+    if routing == ROUTING_GATEWAY and acme and acme_gateway is None:
+        raise ValueError(
+            f"Platform acme_gateway: not set, but the Let's Encrypt issuer {acme[0]!r} answers HTTP-01 challenges "
+            "through the app's Gateway with routing 'gateway'; give the Gateway's name and namespace"
+        )
+    if acme_gateway is not None:
+        check_dns_label(acme_gateway["name"], "Platform acme_gateway name")
+        check_dns_label(acme_gateway["namespace"], "Platform acme_gateway namespace")
+
+
+def gateway_api_crd_files(source: str) -> str:
+    """The ConfigGroup ``files`` entry of a CRD source: a URL as it is, a local folder's YAML files."""
+    if source.startswith("https://"):
+        return source
+    if source.startswith("http://"):
+        raise ValueError(
+            f"Platform gateway_api_crds_source: {source!r} is plain http; use https (anyone on the path could "
+            "swap the CRDs) or a local folder"
+        )
+    return f"{source.rstrip('/')}/*.yaml"
+
+
 class ChartChoice(NamedTuple):
     """Where an add-on's chart comes from: a local path (pinned by its Chart.yaml) or the pin."""
 
@@ -182,20 +246,31 @@ def chart_source(addon: str, charts_dir: str | None, chart_paths: Mapping[str, s
     return ChartChoice(path=None, version=pin["version"], repo=pin["repo"])
 
 
-def ingress_controller_values(controller: str, class_name: str) -> dict[str, Any]:
-    """Chart values that make the controller serve ``class_name`` and redirect HTTP to HTTPS."""
+def ingress_controller_values(
+    controller: str, class_name: str, routing: str = ROUTING_INGRESS, gateway_class_name: str = "traefik"
+) -> dict[str, Any]:
+    """Chart values that make the controller serve ``class_name`` (and, with a Gateway, its
+    GatewayClass) and redirect HTTP to HTTPS."""
     if controller == TRAEFIK:
-        return {
+        values: dict[str, Any] = {
             "ingressClass": {"enabled": True, "isDefaultClass": False, "name": class_name},
-            # Chart >= 39 nests entry-point HTTP options under `http` (upstream syntax).
-            "ports": {
-                "web": {
-                    "http": {"redirections": {"entryPoint": {"to": "websecure", "scheme": "https", "permanent": True}}}
-                }
-            },
             # Merged into the chart's default (non-root 65532): the last piece restricted needs.
             "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         }
+        if routing != ROUTING_GATEWAY:
+            # Chart >= 39 nests entry-point HTTP options under `http` (upstream syntax).
+            values["ports"] = {
+                "web": {
+                    "http": {"redirections": {"entryPoint": {"to": "websecure", "scheme": "https", "permanent": True}}}
+                }
+            }
+        if routing != ROUTING_INGRESS:
+            values["providers"] = {"kubernetesGateway": {"enabled": True}}
+            # The chart's own Gateway would listen for every host in Traefik's namespace: the app
+            # brings its own (TlsGateway). The GatewayClass only needs the provider switched on.
+            values["gateway"] = {"enabled": False}
+            values["gatewayClass"] = {"enabled": True, "name": gateway_class_name}
+        return values
     return {
         "controller": {
             "ingressClass": class_name,
@@ -203,6 +278,20 @@ def ingress_controller_values(controller: str, class_name: str) -> dict[str, Any
             "config": {"ssl-redirect": "true"},
         }
     }
+
+
+def cert_manager_values(routing: str) -> dict[str, Any]:
+    # crds.keep (the chart's default) leaves the CRDs, and so every Certificate, on uninstall.
+    values: dict[str, Any] = {"crds": {"enabled": True, "keep": True}}
+    if routing != ROUTING_INGRESS:
+        # The controller's gateway-shim issues a Certificate for each HTTPS listener of an annotated
+        # Gateway (chart >= 1.15 takes the controller configuration; 1.21 names it gatewayAPI).
+        values["config"] = {
+            "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+            "kind": "ControllerConfiguration",
+            "gatewayAPI": {"enabled": True},
+        }
+    return values
 
 
 def monitoring_values(release_name: str) -> dict[str, Any]:
@@ -221,15 +310,30 @@ def monitoring_values(release_name: str) -> dict[str, Any]:
     }
 
 
-def cluster_issuer_spec(issuer: str, acme_email: str | None, class_name: str) -> dict[str, Any]:
+def cluster_issuer_spec(
+    issuer: str, acme_email: str | None, class_name: str, acme_gateway: GatewayRef | None = None
+) -> dict[str, Any]:
+    """With ``acme_gateway`` the HTTP-01 challenge is answered through that Gateway's HTTP listener
+    (a route cert-manager creates), else through an Ingress of ``class_name``."""
     if issuer == SELF_SIGNED:
         return {"selfSigned": {}}
+    if acme_gateway is not None:
+        parent = {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": acme_gateway["name"],
+            "namespace": acme_gateway["namespace"],
+            "sectionName": HTTP_LISTENER,
+        }
+        solver: dict[str, Any] = {"http01": {"gatewayHTTPRoute": {"parentRefs": [parent]}}}
+    else:
+        solver = {"http01": {"ingress": {"ingressClassName": class_name}}}
     return {
         "acme": {
             "server": ACME_SERVERS[issuer],
             "email": acme_email,
             "privateKeySecretRef": {"name": f"{issuer}-account-key"},
-            "solvers": [{"http01": {"ingress": {"ingressClassName": class_name}}}],
+            "solvers": [solver],
         }
     }
 
@@ -250,6 +354,8 @@ class Platform(pulumi.ComponentResource):
     service_monitor_labels: dict[str, str]
     """Labels a ServiceMonitor or PrometheusRule needs for this Prometheus to select it."""
     issuers: dict[str, k8s.apiextensions.CustomResource]
+    gateway_api_crds: k8s.yaml.v2.ConfigGroup | None
+    """The Gateway API CRDs, when installed here: Gateways and HTTPRoutes depend on them."""
 
     def __init__(self, resource_name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:platform:Platform", resource_name, None, opts)
@@ -275,7 +381,28 @@ class Platform(pulumi.ComponentResource):
         _validate_addons(overrides, "overrides")
         timeout = check_int_range(args.get("timeout", 600), "Platform timeout", 30, 3600)
         part_of = args.get("part_of", DEFAULT_PART_OF)
+        routing = check_choice(args.get("routing", ROUTING_INGRESS), "Platform routing", ROUTINGS)
+        gateway_class = check_dns_subdomain(
+            args.get("gateway_class_name", DEFAULT_GATEWAY_CLASS), "Platform gateway_class_name"
+        )
+        acme_gateway = args.get("acme_gateway")
+        _validate_gateway(routing, controller, issuers, acme_gateway)
         child = pulumi.ResourceOptions(parent=self)
+        gateway = routing != ROUTING_INGRESS
+        crds_source = args.get("gateway_api_crds_source") or GATEWAY_API_CRDS_URL
+        self.gateway_api_crds = (
+            k8s.yaml.v2.ConfigGroup(
+                f"{resource_name}-gateway-api-crds",
+                files=[gateway_api_crd_files(crds_source)],
+                # Deleting a CRD deletes every object of its kind, in every namespace.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+            if gateway and args.get("gateway_api_crds", True)
+            else None
+        )
+        # Traefik renders a GatewayClass (a CRD kind) and cert-manager's gateway-shim looks for the
+        # CRDs when it starts: both wait for them.
+        crd_deps: list[pulumi.Resource] = [self.gateway_api_crds] if self.gateway_api_crds else []
 
         def install(
             addon: str, values: Mapping[str, Any], secret_values: Mapping[str, Any] | None = None
@@ -303,14 +430,17 @@ class Platform(pulumi.ComponentResource):
             )
             if secret_values:
                 release_args["secret_values"] = secret_values
+            if crd_deps and addon in (TRAEFIK, CERT_MANAGER):
+                release_args["depends_on"] = crd_deps
             return HelmRelease(f"{resource_name}-{addon}", release_args, opts=child)
 
         self.releases = {}
         if install_controller:
-            self.releases[controller] = install(controller, ingress_controller_values(controller, class_name))
+            self.releases[controller] = install(
+                controller, ingress_controller_values(controller, class_name, routing, gateway_class)
+            )
         if install_cert_manager:
-            # crds.keep (the chart's default) leaves the CRDs, and so every Certificate, on uninstall.
-            self.releases[CERT_MANAGER] = install(CERT_MANAGER, {"crds": {"enabled": True, "keep": True}})
+            self.releases[CERT_MANAGER] = install(CERT_MANAGER, cert_manager_values(routing))
         if install_monitoring:
             password = args.get("grafana_admin_password")
             if password is None:
@@ -340,7 +470,9 @@ class Platform(pulumi.ComponentResource):
                     name=issuer,
                     labels={"app.kubernetes.io/part-of": part_of, "app.kubernetes.io/managed-by": MANAGED_BY},
                 ),
-                spec=cluster_issuer_spec(issuer, acme_email, class_name),
+                spec=cluster_issuer_spec(
+                    issuer, acme_email, class_name, acme_gateway if routing == ROUTING_GATEWAY else None
+                ),
                 opts=issuer_opts,
             )
             for issuer in issuers

@@ -12,12 +12,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import DEFAULT_PART_OF, SKIP_AWAIT, selector_labels, standard_labels
-from components.network_policy import from_namespace, network_policy
+from components.network_policy import from_namespace, network_policy, tcp_ports
 from components.objects import DEFAULT_MONITOR_LABELS, opaque_secret, prometheus_rule, service_monitor
 from components.security_context import restricted_container, restricted_pod
 from components.validation import (
     METADATA_NETWORKS,
     check_choice,
+    check_cidr,
     check_dns1035_label,
     check_dns_label,
     check_egress_cidr,
@@ -118,7 +119,15 @@ class WebAppArgs(TypedDict):
     secret_refs: NotRequired[Mapping[str, SecretKeyRef]]
     """Env vars from keys of Secrets owned elsewhere (e.g. the database password). Default: none."""
     service_type: NotRequired[str]
-    """``ClusterIP`` (reached through the Ingress) or ``LoadBalancer``. Default: ``"ClusterIP"``."""
+    """``ClusterIP`` (reached through the Ingress) or ``LoadBalancer`` (reached from outside the
+    cluster: the app's NetworkPolicy admits the load balancer's traffic on the app port, from
+    ``load_balancer_source_ranges`` or, without them, from every address). Default: ``"ClusterIP"``."""
+    load_balancer_source_ranges: NotRequired[Sequence[str]]
+    """With ``LoadBalancer``: the client networks (CIDR) admitted, both by the cloud load balancer
+    (``spec.loadBalancerSourceRanges``) and by the NetworkPolicy, which sees the clients' own
+    addresses because the Service then keeps them (``externalTrafficPolicy: Local``: traffic only
+    goes to nodes running a pod, never re-sent and re-addressed by another node). Default: none
+    (every address)."""
     service_annotations: NotRequired[Mapping[str, str]]
     """Annotations passed through to the Service, e.g.
     ``service.beta.kubernetes.io/aws-load-balancer-type: nlb``. Default: none."""
@@ -168,6 +177,30 @@ def _validate_metrics(metrics: AppMetricsArgs, app_port: int) -> tuple[int, str,
     if namespace is not None:
         check_dns_label(namespace, "WebApp metrics.namespace")
     return port, "http" if port == app_port else "metrics", path
+
+
+def _validate_source_ranges(ranges: Sequence[str], service_type: str) -> list[str]:
+    if isinstance(ranges, str):
+        raise ValueError(
+            f"WebApp load_balancer_source_ranges: {ranges!r} is a string; give a list such as ['203.0.113.0/24']"
+        )
+    checked = [check_cidr(cidr, "WebApp load_balancer_source_ranges") for cidr in ranges]
+    if checked and service_type != "LoadBalancer":
+        raise ValueError(
+            f"WebApp load_balancer_source_ranges: set, but service_type is {service_type!r}; use service_type "
+            "'LoadBalancer' or drop the ranges"
+        )
+    return checked
+
+
+def load_balancer_rule(source_ranges: Sequence[str]) -> k8s.networking.v1.NetworkPolicyIngressRuleArgs:
+    """The load balancer's clients on the app port: the given networks, or every address."""
+    sources = [
+        k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr))
+        for cidr in source_ranges
+    ]
+    # No `from`: every source, which is what a load balancer open to the internet needs.
+    return k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=sources or None, ports=tcp_ports(["http"]))
 
 
 def _ip_block(cidr: str) -> k8s.networking.v1.IPBlockArgs:
@@ -221,6 +254,7 @@ class WebApp(pulumi.ComponentResource):
         secret_env = dict(args.get("secret_env", {}))
         secret_refs = dict(args.get("secret_refs", {}))
         service_type = check_choice(args.get("service_type", "ClusterIP"), "WebApp service_type", SERVICE_TYPES)
+        source_ranges = _validate_source_ranges(args.get("load_balancer_source_ranges", ()), service_type)
         autoscaling = args.get("autoscaling")
         spread = check_choice(args.get("spread_policy", "ScheduleAnyway"), "WebApp spread_policy", SPREAD_POLICIES)
         ingress_namespace = args.get("ingress_namespace", "ingress")
@@ -368,6 +402,8 @@ class WebApp(pulumi.ComponentResource):
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type=service_type,
+                load_balancer_source_ranges=source_ranges or None,
+                external_traffic_policy="Local" if source_ranges else None,
                 selector=selector,
                 ports=[k8s.core.v1.ServicePortArgs(name="http", port=SERVICE_PORT, target_port="http", protocol="TCP")]
                 + (
@@ -422,6 +458,14 @@ class WebApp(pulumi.ComponentResource):
                 meta(f"{name}-allow-ingress"),
                 pods=selector,
                 ingress=[from_namespace(ingress_namespace, ["http"])],
+                opts=child,
+            )
+        if service_type == "LoadBalancer":
+            network_policy(
+                f"{resource_name}-allow-load-balancer",
+                meta(f"{name}-allow-load-balancer"),
+                pods=selector,
+                ingress=[load_balancer_rule(source_ranges)],
                 opts=child,
             )
         if egress_cidrs:

@@ -14,10 +14,10 @@ from typing import Any
 import pulumi.runtime.config as runtime_config
 
 from components.validation import check_dns_label, shown
-from webstack.config import app, core, database, fit, platform, runtime
+from webstack.config import app, core, database, fit, platform, routing, runtime
 from webstack.config.spec import PROJECT, ConfigError, Key, Reader
 
-ALL_KEYS: tuple[Key, ...] = core.KEYS + app.KEYS + database.KEYS + platform.KEYS + runtime.KEYS
+ALL_KEYS: tuple[Key, ...] = core.KEYS + app.KEYS + database.KEYS + platform.KEYS + routing.KEYS + runtime.KEYS
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Settings:
     database: database.DatabaseSettings
     platform: platform.PlatformSettings
     runtime: runtime.RuntimeSettings
+    routing: routing.RoutingSettings
 
     @property
     def instance(self) -> str:
@@ -55,14 +56,19 @@ def load_settings(
     r = Reader({**raw, **overrides}, ALL_KEYS, secret_keys)
     r.problems[:0] = early
     environment = core.parse_environment(r)
+    namespace = core.parse_namespace(r)
+    app_settings = app.parse(r, environment)
+    database_settings = database.parse(r, environment)
+    platform_settings = platform.parse(r, environment)
     settings = Settings(
         stack=stack,
         environment=environment,
-        namespace=core.parse_namespace(r),
-        app=app.parse(r, environment),
-        database=database.parse(r, environment),
-        platform=platform.parse(r, environment),
+        namespace=namespace,
+        app=app_settings,
+        database=database_settings,
+        platform=platform_settings,
         runtime=runtime.parse(r, environ),
+        routing=routing.parse(r, platform_settings.ingress.controller, app_settings.service_type),
     )
     database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
     platform.check_namespaces(r, settings.platform, settings.namespace.name)

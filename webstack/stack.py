@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import Namespace, Platform, TlsIngress, WebApp
+from components import Namespace, Platform, TlsGateway, TlsIngress, WebApp
 from components.labels import selector_labels
 from components.postgres import BackupArgs, ExistingSecretRef, MetricsArgs, PostgresDatabase
 from components.web_app import COMPONENT as WEB_COMPONENT
@@ -141,7 +141,9 @@ def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | No
             f"local cluster: cert-manager, monitoring and ClusterIssuers are off; the {p.ingress.controller} "
             f"release installs the stand-in chart {LOCAL_STAND_IN_CHART}"
         )
-    if not (ingress_controller or cert_manager or monitoring or issuers):
+    routing = settings.routing
+    gateway_crds = routing.gateway and routing.gateway_api_crds
+    if not (ingress_controller or cert_manager or monitoring or issuers or gateway_crds):
         return None
     password = p.grafana_admin_password
     return Platform(
@@ -163,6 +165,12 @@ def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | No
             # Held encrypted in config (it may set credentials): every value stays a secret in state.
             "overrides": _secret_leaves(p.chart_values) if p.chart_values_secret else p.chart_values,
             "timeout": p.helm_timeout,
+            "routing": routing.routing,
+            "gateway_class_name": routing.gateway_class_name,
+            "gateway_api_crds": routing.gateway_api_crds,
+            "gateway_api_crds_source": routing.gateway_api_crds_source,
+            # The app's Gateway (TlsGateway, named after the app) answers the ACME challenges.
+            "acme_gateway": {"name": settings.app.name, "namespace": settings.namespace.name},
         },
         opts=opts,
     )
@@ -242,6 +250,7 @@ def build_stack(settings: Settings) -> dict[str, Any]:
             "secret_refs": db_refs,
             "secret_env": {name: pulumi.Output.secret(value.reveal()) for name, value in app.secret_env},
             "service_type": app.service_type,
+            "load_balancer_source_ranges": list(settings.routing.load_balancer_source_ranges),
             "service_annotations": dict(app.service_annotations),
             "autoscaling": autoscaling,
             "spread_policy": app.spread_policy,
@@ -251,6 +260,13 @@ def build_stack(settings: Settings) -> dict[str, Any]:
         },
         opts=opts,
     )
+
+    if app.service_type == "LoadBalancer" and not settings.routing.load_balancer_source_ranges:
+        message = (
+            "serviceType LoadBalancer without loadBalancerSourceRanges: the app port is open to every address; "
+            "list the client networks in loadBalancerSourceRanges to narrow it"
+        )
+        (pulumi.log.warn if settings.environment == "prod" else pulumi.log.info)(message)
 
     tls = settings.platform.ingress
     ingress = (
@@ -274,15 +290,38 @@ def build_stack(settings: Settings) -> dict[str, Any]:
             },
             opts=opts,
         )
-        if tls.enabled
+        if tls.enabled and settings.routing.ingress
         else None
     )
+    gateway = (
+        TlsGateway(
+            app.name,
+            {
+                "namespace": namespace.name,
+                "hosts": list(tls.hosts),
+                "paths": list(tls.paths),
+                "service_name": web.service_name,
+                "service_port": web.service_port,
+                "gateway_class_name": settings.routing.gateway_class_name,
+                "issuer": tls.issuer,
+                "tls_secret_name": tls.tls_secret_name,
+                "instance": settings.instance,
+                # Traefik's pods serve the Gateway: the ingress namespace, as admitted to the app.
+                "controller_namespace": tls.namespace,
+                "depends_on": [platform.gateway_api_crds] if platform and platform.gateway_api_crds else [],
+            },
+            opts=opts,
+        )
+        if tls.enabled and settings.routing.gateway
+        else None
+    )
+    public = ingress or gateway
 
     outputs: dict[str, Any] = {
         "namespace": namespace.name,
         "service_name": web.service_name,
         # The public https address with the Ingress on, else the in-cluster one.
-        "url": ingress.url if ingress is not None else web.url,
+        "url": public.url if public is not None else web.url,
     }
     if database is not None:
         outputs["database_host"] = database.host
