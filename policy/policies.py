@@ -27,6 +27,8 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
 
@@ -51,6 +53,9 @@ SERVICE = "kubernetes:core/v1:Service"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+GATEWAY = f"kubernetes:{GATEWAY_GROUP}/v1:Gateway"
+HTTP_ROUTE = f"kubernetes:{GATEWAY_GROUP}/v1:HTTPRoute"
 REQUIRED_RESOURCES = ("cpu", "memory")
 
 # ConfigMap keys that name a secret, matched on the words of the key (DB_PASSWORD, apiKey, tls.private-key)...
@@ -270,6 +275,106 @@ def check_ingress_tls(resource_type: str, props: Mapping[str, Any]) -> Iterator[
         yield f"{owner} has a spec.tls entry without secretName: name the certificate Secret"
 
 
+def hostnames(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """The host names an Ingress, Gateway or HTTPRoute serves (as written, wildcards included)."""
+    found: list[Any] = []
+    if resource_type == INGRESS:
+        found += [rule.get("host") for rule in _list(_get(props, "spec", "rules")) if isinstance(rule, Mapping)]
+        found += [
+            host
+            for entry in _list(_get(props, "spec", "tls"))
+            if isinstance(entry, Mapping)
+            for host in _list(entry.get("hosts"))
+        ]
+    elif resource_type == GATEWAY:
+        found += [item.get("hostname") for item in _list(_get(props, "spec", "listeners")) if isinstance(item, Mapping)]
+    elif resource_type == HTTP_ROUTE:
+        found += _list(_get(props, "spec", "hostnames"))
+    return list(dict.fromkeys(host for host in found if isinstance(host, str)))
+
+
+def check_no_wildcard_hosts(resource_type: str, props: Mapping[str, Any], allow: bool) -> Iterator[str]:
+    """No Ingress, Gateway or HTTPRoute serves a wildcard host unless the stack's policy config allows it."""
+    if allow:
+        return
+    wildcards = [host for host in hostnames(resource_type, props) if host.startswith("*")]
+    if wildcards:
+        yield (
+            f"{_describe(props, _kind(resource_type))} serves the wildcard host(s) {', '.join(wildcards)}: every "
+            "name under them reaches the app (and shares one certificate); list the host names, or allow it with "
+            '{"no-wildcard-hosts": {"allowWildcardHosts": true}} in the stack\'s policy config'
+        )
+
+
+def _listener_problem(listener: Mapping[str, Any]) -> str | None:
+    protocol = listener.get("protocol")
+    if protocol == "HTTP":
+        return None  # allowed when its routes only redirect (checked on the routes)
+    if protocol != "HTTPS":
+        return f"is {protocol}, not HTTPS"
+    tls = listener.get("tls")
+    mode = tls.get("mode", "Terminate") if isinstance(tls, Mapping) else None
+    if mode != "Terminate":
+        return "does not terminate TLS (tls.mode Terminate)"
+    if not _list(tls.get("certificateRefs") if isinstance(tls, Mapping) else None):
+        return "names no certificate (tls.certificateRefs)"
+    return None
+
+
+def redirects_to_https(rule: Mapping[str, Any]) -> bool:
+    """A route rule that serves nothing: its only action is a redirect to https."""
+    if _list(rule.get("backendRefs")):
+        return False
+    filters = [f for f in _list(rule.get("filters")) if isinstance(f, Mapping)]
+    return any(f.get("type") == "RequestRedirect" and _get(f, "requestRedirect", "scheme") == "https" for f in filters)
+
+
+def check_gateway_https_only(resources: Sequence[tuple[str, Mapping[str, Any], str]]) -> Iterator[tuple[str, str]]:
+    """Every Gateway listener is HTTPS with a certificate, or HTTP whose routes only redirect to https.
+
+    ``resources`` are ``(type, props, urn)`` of the whole stack (a route's listener is on another
+    object); yields ``(urn, message)`` of the offending object. A route whose Gateway is not in the
+    stack is not this stack's to judge.
+    """
+    listeners: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for resource_type, props, urn in resources:
+        if resource_type != GATEWAY:
+            continue
+        key = (str(_get(props, "metadata", "namespace") or ""), str(_get(props, "metadata", "name") or ""))
+        items = [item for item in _list(_get(props, "spec", "listeners")) if isinstance(item, Mapping)]
+        listeners[key] = items
+        for item in items:
+            problem = _listener_problem(item)
+            if problem:
+                yield urn, f"{_describe(props, 'Gateway')}: listener {item.get('name')!r} {problem}"
+    for resource_type, props, urn in resources:
+        if resource_type != HTTP_ROUTE:
+            continue
+        namespace = str(_get(props, "metadata", "namespace") or "")
+        plain: list[str] = []
+        for ref in _list(_get(props, "spec", "parentRefs")):
+            if not isinstance(ref, Mapping) or ref.get("kind", "Gateway") != "Gateway":
+                continue
+            if ref.get("group", GATEWAY_GROUP) != GATEWAY_GROUP:
+                continue
+            items = listeners.get((str(ref.get("namespace") or namespace), str(ref.get("name"))), [])
+            section = ref.get("sectionName")
+            plain += [
+                str(i.get("name")) for i in items if i.get("protocol") == "HTTP" and section in (None, i.get("name"))
+            ]
+        rules = [rule for rule in _list(_get(props, "spec", "rules")) if isinstance(rule, Mapping)]
+        on = ", ".join(sorted(set(plain)))
+        if plain and not all(redirects_to_https(rule) for rule in rules):
+            yield (
+                urn,
+                (
+                    f"{_describe(props, 'HTTPRoute')} serves plain HTTP on listener(s) {on}: "
+                    "on an HTTP listener a route may only redirect to https (RequestRedirect, scheme https); attach "
+                    "it to the HTTPS listener by sectionName (TlsGateway does)"
+                ),
+            )
+
+
 # -- the policies ----------------------------------------------------------------------------------
 
 Check = Callable[[str, Mapping[str, Any]], Iterator[str]]
@@ -288,6 +393,18 @@ def _validate_load_balancer(args: ResourceValidationArgs, report_violation: Repo
     allow = args.get_config().get("allowLoadBalancer") is True
     for message in check_no_load_balancer(args.resource_type, args.props, allow):
         report_violation(message, None)
+
+
+def _validate_wildcards(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    allow = args.get_config().get("allowWildcardHosts") is True
+    for message in check_no_wildcard_hosts(args.resource_type, args.props, allow):
+        report_violation(message, None)
+
+
+def _validate_gateway_https(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    resources = [(r.resource_type, r.props, r.urn) for r in args.resources]
+    for urn, message in check_gateway_https_only(resources):
+        report_violation(message, urn)
 
 
 def _validate_pvc(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -358,5 +475,21 @@ POLICIES: list[ResourceValidationPolicy] = [
         "ingress-tls",
         "Every Ingress has TLS for each host it routes, from a named certificate Secret.",
         _reporting(check_ingress_tls),
+    ),
+    _policy(
+        "no-wildcard-hosts",
+        "No Ingress, Gateway or HTTPRoute serves a wildcard host unless the stack's policy config sets "
+        "allowWildcardHosts (prod does not).",
+        _validate_wildcards,
+        PolicyConfigSchema(properties={"allowWildcardHosts": {"type": "boolean", "default": False}}),
+    ),
+]
+
+STACK_POLICIES: list[StackValidationPolicy] = [
+    StackValidationPolicy(
+        name="gateway-https-only",
+        description="Every Gateway listener is HTTPS with a certificate, or HTTP whose routes only redirect to https.",
+        validate=_validate_gateway_https,
+        enforcement_level=EnforcementLevel.MANDATORY,
     ),
 ]

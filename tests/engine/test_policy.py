@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from policy.policies import POLICIES
+from policy.policies import POLICIES, STACK_POLICIES
 from tests.engine.workspace import StackRun, Step, copy_project, engine_env
 from tests.engine.workspace import _run as run_step
 from tests.harness import STACKS
@@ -114,7 +114,8 @@ def test_each_policy_fires_exactly_once_on_the_bad_program(pulumi_cli: str, tmp_
     env = engine_env(tmp_path)
     init = run_step("init", ["pulumi", "stack", "init", "bad", "--non-interactive"], program, env)
     assert init.ok, init.explain()
-    pack = ["--policy-pack", str(policy), "--policy-pack-config", str(policy / "config" / "dev.json")]
+    # prod's config: the strictest (no wildcard hosts, no LoadBalancer).
+    pack = ["--policy-pack", str(policy), "--policy-pack-config", str(policy / "config" / "prod.json")]
     step = run_step("preview bad", ["pulumi", "preview", "--stack", "bad", "--non-interactive", *pack], program, env)
     found = violations(step)
     print(policies_section(step))
@@ -123,7 +124,8 @@ def test_each_policy_fires_exactly_once_on_the_bad_program(pulumi_cli: str, tmp_
     assert not step.ok, "a mandatory violation must fail the preview"
     assert {level for level, _, _ in found} == {"mandatory"}
     fired = Counter(policy for _, policy, _ in found)
-    assert fired == Counter({policy.name: 1 for policy in POLICIES}), f"fired: {dict(fired)}\n{step.explain(120)}"
+    expected = Counter({policy.name: 1 for policy in [*POLICIES, *STACK_POLICIES]})
+    assert fired == expected, f"fired: {dict(fired)}\n{step.explain(120)}"
 
 
 @pytest.mark.parametrize("stack", STACKS)

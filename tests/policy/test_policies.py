@@ -17,7 +17,17 @@ from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResource
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from components.postgres import RETAIN_ANNOTATION as COMPONENT_RETAIN_ANNOTATION
-from policy.policies import POLICIES, RETAIN_ANNOTATION, image_problem, secret_key, secret_value
+from policy.policies import (
+    GATEWAY,
+    HTTP_ROUTE,
+    POLICIES,
+    RETAIN_ANNOTATION,
+    STACK_POLICIES,
+    check_gateway_https_only,
+    image_problem,
+    secret_key,
+    secret_value,
+)
 from tests.harness import STACKS, Recorder, stack_config, synth
 from webstack.settings import load_settings
 from webstack.stack import build_stack
@@ -91,7 +101,9 @@ def insecure(**security: Any) -> dict[str, Any]:
 def test_every_policy_is_mandatory_and_named_once() -> None:
     names = [policy.name for policy in POLICIES]
     assert len(names) == len(set(names))
-    assert len(names) == 10
+    assert len(names) == 11
+    assert [policy.name for policy in STACK_POLICIES] == ["gateway-https-only"]
+    assert all(policy.enforcement_level == EnforcementLevel.MANDATORY for policy in STACK_POLICIES)
     assert all(policy.enforcement_level == EnforcementLevel.MANDATORY for policy in POLICIES)
 
 
@@ -113,6 +125,8 @@ def test_a_compliant_object_of_each_kind_passes_every_policy(policy: str) -> Non
                 "tls": [{"hosts": ["app.example.com"], "secretName": "web-tls"}],
             },
         },
+        GATEWAY: gateway(),
+        HTTP_ROUTE: route("https-0"),
     }
     for resource_type, props in compliant.items():
         assert violations(policy, resource_type, props) == [], resource_type
@@ -280,4 +294,159 @@ def test_every_stack_passes_every_policy_under_mocks(mocks: Recorder, stack: str
         for policy in POLICIES
         for message in violations(policy.name, resource.typ, resource.inputs, protect=resource.protect)
     ]
+    found += [message for _, message in check_gateway_https_only([(r.typ, r.inputs, r.urn) for r in mocks.resources])]
     assert found == []
+
+
+@pytest.mark.parametrize("routing", ["gateway", "both"])
+def test_the_gateway_variants_pass_every_policy_under_mocks(mocks: Recorder, routing: str) -> None:
+    settings = load_settings({**stack_config("prod"), "routing": routing}, "prod")
+    synth(lambda: build_stack(settings))
+    assert mocks.of_type(GATEWAY)
+    assert mocks.of_type(HTTP_ROUTE)
+    config = {"allowWildcardHosts": False}
+    found = [
+        f"{policy.name}: {message}"
+        for resource in mocks.resources
+        for policy in POLICIES
+        for message in violations(policy.name, resource.typ, resource.inputs, protect=resource.protect, config=config)
+    ]
+    found += [message for _, message in check_gateway_https_only([(r.typ, r.inputs, r.urn) for r in mocks.resources])]
+    assert found == []
+
+
+# -- gateways: HTTPS only, no wildcard hosts --------------------------------------------------------
+
+
+def gateway(**https: Any) -> dict[str, Any]:
+    """A Gateway as TlsGateway renders it: an HTTP listener and one terminating HTTPS listener."""
+    listener = {
+        "name": "https-0",
+        "protocol": "HTTPS",
+        "port": 8443,
+        "hostname": "app.example.com",
+        "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "web-gateway-tls"}]},
+        **https,
+    }
+    return {
+        "metadata": {"name": "web", "namespace": "team"},
+        "spec": {
+            "gatewayClassName": "traefik",
+            "listeners": [
+                {"name": "http", "protocol": "HTTP", "port": 8000},
+                {k: v for k, v in listener.items() if v is not None},
+            ],
+        },
+    }
+
+
+def https_only(*resources: tuple[str, dict[str, Any]]) -> list[str]:
+    """The messages of the stack policy over ``resources`` (each given the URN ``urn:<index>``)."""
+    return [
+        message for _, message in check_gateway_https_only([(t, p, f"urn:{i}") for i, (t, p) in enumerate(resources)])
+    ]
+
+
+BACKEND_RULE = {
+    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+    "backendRefs": [{"name": "web", "port": 80}],
+}
+REDIRECT_RULE = {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+
+
+def route(
+    section: str | None, rules: list[dict[str, Any]] | None = None, name: str = "web-route", **ref: Any
+) -> dict[str, Any]:
+    parent = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "web", **ref}
+    if section is not None:
+        parent["sectionName"] = section
+    return {
+        "metadata": {"name": name, "namespace": "team"},
+        "spec": {"parentRefs": [parent], "hostnames": ["app.example.com"], "rules": rules or [BACKEND_RULE]},
+    }
+
+
+def test_tls_gateway_shape_is_https_only() -> None:
+    redirect = route("http", [REDIRECT_RULE], "r")
+    assert https_only((GATEWAY, gateway()), (HTTP_ROUTE, route("https-0")), (HTTP_ROUTE, redirect)) == []
+
+
+@pytest.mark.parametrize(
+    ("https", "expected"),
+    [
+        ({"protocol": "TLS", "tls": {"mode": "Passthrough"}}, "listener 'https-0' is TLS, not HTTPS"),
+        ({"protocol": "TCP", "tls": None}, "listener 'https-0' is TCP, not HTTPS"),
+        (
+            {"tls": {"mode": "Passthrough", "certificateRefs": [{"name": "x"}]}},
+            "listener 'https-0' does not terminate TLS (tls.mode Terminate)",
+        ),
+        ({"tls": {"mode": "Terminate"}}, "listener 'https-0' names no certificate (tls.certificateRefs)"),
+        ({"tls": None}, "listener 'https-0' does not terminate TLS (tls.mode Terminate)"),
+    ],
+)
+def test_a_gateway_listener_that_is_not_https_is_refused(https: dict[str, Any], expected: str) -> None:
+    [message] = https_only((GATEWAY, gateway(**https)))
+    assert message == f"Gateway 'web': {expected}"
+
+
+def test_tls_mode_defaults_to_terminate() -> None:
+    https = {"tls": {"certificateRefs": [{"name": "web-gateway-tls"}]}}
+    assert https_only((GATEWAY, gateway(**https))) == []
+
+
+@pytest.mark.parametrize(
+    ("bad_route", "listeners"),
+    [
+        (route("http"), "http"),
+        # No sectionName: the route attaches to every listener, the HTTP one included.
+        (route(None), "http"),
+        (route("http", [REDIRECT_RULE, BACKEND_RULE]), "http"),
+        (route("http", [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "http"}}]}]), "http"),
+        (route("http", namespace="team"), "http"),
+    ],
+)
+def test_a_route_serving_on_the_http_listener_is_refused(bad_route: dict[str, Any], listeners: str) -> None:
+    [message] = https_only((GATEWAY, gateway()), (HTTP_ROUTE, bad_route))
+    assert message.startswith(f"HTTPRoute 'web-route' serves plain HTTP on listener(s) {listeners}:")
+
+
+def test_routes_to_other_gateways_are_not_judged() -> None:
+    elsewhere = [route("http", name="a", namespace="other"), route("http", name="b", kind="Service")]
+    assert https_only((GATEWAY, gateway()), *((HTTP_ROUTE, r) for r in elsewhere)) == []
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "host"),
+    [
+        (INGRESS, {"metadata": {"name": "web"}, "spec": {"rules": [{"host": "*.example.com"}]}}, "*.example.com"),
+        (INGRESS, {"metadata": {"name": "web"}, "spec": {"tls": [{"hosts": ["*.example.com"]}]}}, "*.example.com"),
+        (GATEWAY, gateway(hostname="*.example.com"), "*.example.com"),
+        (HTTP_ROUTE, {"metadata": {"name": "web"}, "spec": {"hostnames": ["*.example.com"]}}, "*.example.com"),
+    ],
+)
+def test_a_wildcard_host_is_refused_unless_allowed(resource_type: str, props: dict[str, Any], host: str) -> None:
+    [message] = violations("no-wildcard-hosts", resource_type, props)
+    assert f"serves the wildcard host(s) {host}:" in message
+    assert violations("no-wildcard-hosts", resource_type, props, config={"allowWildcardHosts": True}) == []
+
+
+def test_an_ingress_listing_a_wildcard_twice_is_one_violation() -> None:
+    props = {"metadata": {"name": "web"}, "spec": {"rules": [{"host": "*.a.com"}], "tls": [{"hosts": ["*.a.com"]}]}}
+    assert len(violations("no-wildcard-hosts", INGRESS, props)) == 1
+
+
+def test_stack_policy_reports_through_the_pack() -> None:
+    from pulumi_policy import PolicyResource, StackValidationArgs
+
+    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    resources = [
+        PolicyResource(GATEWAY, gateway(), "urn:g", "g", opts, None, None, [], {}),
+        PolicyResource(HTTP_ROUTE, route("http"), "urn:r", "r", opts, None, None, [], {}),
+    ]
+    found: list[tuple[str, str | None]] = []
+    STACK_POLICIES[0].validate(
+        StackValidationArgs(resources, {}), lambda message, urn=None: found.append((message, urn))
+    )
+    [(message, urn)] = found
+    assert message.startswith("HTTPRoute 'web-route' serves plain HTTP")
+    assert urn == "urn:r"  # the offending route, which the CLI then names

@@ -1,9 +1,11 @@
-"""A deliberately bad program: run with ``--policy-pack policy``, each of the pack's ten policies fires once.
+"""A deliberately bad program: run with ``--policy-pack policy`` and prod's policy config, each of the
+pack's twelve policies fires once.
 
 One Deployment whose single container breaks the six container policies (``:latest`` image, no
 requests or limits, no probes, no security context), a LoadBalancer Service, an unprotected PVC
-without the retain annotation, a ConfigMap holding a password and an Ingress without TLS. Rendered
-to ``$WEBSTACK_RENDER_DIR``: no cluster is contacted.
+without the retain annotation, a ConfigMap holding a password, an Ingress without TLS, and a
+Gateway whose HTTPS listener serves a wildcard host with an HTTPRoute that serves the app over its
+plain HTTP listener. Rendered to ``$WEBSTACK_RENDER_DIR``: no cluster is contacted.
 """
 
 import os
@@ -76,5 +78,37 @@ k8s.networking.v1.Ingress(
             )
         ]
     ),
+    opts=opts,
+)
+k8s.apiextensions.CustomResource(
+    "bad-gateway",
+    api_version="gateway.networking.k8s.io/v1",
+    kind="Gateway",
+    metadata=meta("bad"),
+    spec={
+        "gatewayClassName": "traefik",
+        "listeners": [
+            {"name": "http", "protocol": "HTTP", "port": 8000},
+            {
+                "name": "https",
+                "protocol": "HTTPS",
+                "port": 8443,
+                "hostname": "*.bad.example.com",
+                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "bad-tls"}]},
+            },
+        ],
+    },
+    opts=opts,
+)
+k8s.apiextensions.CustomResource(
+    "bad-route",
+    api_version="gateway.networking.k8s.io/v1",
+    kind="HTTPRoute",
+    metadata=meta("bad"),
+    spec={
+        "parentRefs": [{"name": "bad", "sectionName": "http"}],
+        "hostnames": ["app.bad.example.com"],
+        "rules": [{"backendRefs": [{"name": "bad", "port": 80}]}],
+    },
     opts=opts,
 )
