@@ -1,4 +1,15 @@
-"""One Helm release (``kubernetes.helm.v3.Release``) with a pinned chart and secret-safe values.
+"""One Helm chart installed with a pinned version and secret-safe values, as a Helm release or as objects.
+
+Two mechanisms (``mechanism``):
+
+* ``release`` (``kubernetes.helm.v3.Release``): Helm's own lifecycle in the cluster. Hooks run,
+  CRDs in ``crds/`` are installed once, ``helm.sh/resource-policy: keep`` is honoured; a preview
+  shows one values diff, render mode cannot write it, and policies and linters never see the
+  chart's objects.
+* ``chart`` (``kubernetes.helm.v4.Chart``): the chart is rendered client-side and every object is
+  a Pulumi resource: per-object diffs, render mode, the policy pack and the linters see them all,
+  CRDs are applied before the custom resources of the chart. Helm hooks are skipped (not run), so
+  only a chart whose objects need no hook can use it.
 
 The chart comes from exactly one source: a chart repository (``https://``), an OCI registry
 (``oci://``; the chart name is appended) or a local chart directory or ``.tgz`` (air-gapped
@@ -21,7 +32,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.validation import check_dns_label, check_int_range
+from components.validation import check_choice, check_dns_label, check_int_range
 
 # An exact SemVer 2 version (Helm accepts a leading "v", e.g. cert-manager's "v1.21.2");
 # ranges such as "^1.2", "~1.2.3", "1.x" or "*" are refused: a release must be reproducible.
@@ -29,6 +40,9 @@ _EXACT_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A
 _SCHEMES = ("https://", "oci://")
 MAX_RELEASE_NAME = 53  # Helm's limit: release names end up in label values with suffixes
 DEFAULT_TIMEOUT = 600
+RELEASE = "release"
+CHART = "chart"
+MECHANISMS = (RELEASE, CHART)
 
 
 class HelmReleaseArgs(TypedDict):
@@ -64,6 +78,9 @@ class HelmReleaseArgs(TypedDict):
     """Seconds Helm waits for the release's resources (and hook jobs) to be ready. Default: ``600``."""
     max_history: NotRequired[int]
     """Release revisions Helm keeps for rollback. Default: ``10``."""
+    mechanism: NotRequired[str]
+    """``release`` (Helm's lifecycle) or ``chart`` (each object a Pulumi resource; hooks skipped).
+    Default: ``"release"``."""
     depends_on: NotRequired[Sequence[pulumi.Resource]]
     """Resources the Release waits for, e.g. CRDs of kinds its chart renders. Default: none."""
 
@@ -166,10 +183,14 @@ def resolve_chart(chart: str, version: str | None, repo: str | None, path: str |
 
 
 class HelmRelease(pulumi.ComponentResource):
-    """A Helm release with a pinned chart, cleaned up when an install or upgrade fails."""
+    """A pinned chart installed as a Helm release (cleaned up when an install or upgrade fails) or as objects."""
 
-    release: k8s.helm.v3.Release
-    """The underlying Release, for ``depends_on`` of objects whose CRDs it installs."""
+    release: k8s.helm.v3.Release | None
+    """The underlying Release with the ``release`` mechanism."""
+    chart: k8s.helm.v4.Chart | None
+    """The underlying Chart with the ``chart`` mechanism."""
+    installed: pulumi.Resource
+    """The Release or the Chart: ``depends_on`` it for objects whose CRDs or webhooks it installs."""
     name: pulumi.Output[str]
     namespace: pulumi.Output[str]
     status: pulumi.Output[str]
@@ -187,6 +208,7 @@ class HelmRelease(pulumi.ComponentResource):
             )
         timeout = check_int_range(args.get("timeout", DEFAULT_TIMEOUT), "HelmRelease timeout", 30, 3600)
         max_history = check_int_range(args.get("max_history", 10), "HelmRelease max_history", 1, 100)
+        mechanism = check_choice(args.get("mechanism", RELEASE), "HelmRelease mechanism", MECHANISMS)
         secret_values = args.get("secret_values", {})
         values = deep_merge(args.get("values", {}), args.get("overrides", {}))
         values_input: pulumi.Input[Mapping[str, Any]] = values
@@ -196,6 +218,28 @@ class HelmRelease(pulumi.ComponentResource):
             # The provider echoes the values back as an output: keep that copy encrypted too.
             secret_outputs = ["values"]
 
+        depends_on = list(args.get("depends_on", [])) or None
+        self.source = source
+        self.name = pulumi.Output.from_input(release_name)
+        self.namespace = pulumi.Output.from_input(args["namespace"])
+        self.release = None
+        self.chart = None
+        if mechanism == CHART:
+            self.chart = k8s.helm.v4.Chart(
+                f"{resource_name}-chart",
+                name=release_name,
+                chart=source["chart"],
+                version=source["version"],
+                repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=source["repo"]) if source["repo"] else None,
+                namespace=args["namespace"],
+                values=values_input,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            )
+            self.installed = self.chart
+            # Every object of the chart is awaited by the provider; the Chart's resources resolve after.
+            self.status = self.chart.resources.apply(lambda _: "deployed")
+            self.register_outputs({"name": self.name, "namespace": self.namespace, "status": self.status})
+            return
         self.release = k8s.helm.v3.Release(
             f"{resource_name}-release",
             name=release_name,
@@ -218,12 +262,9 @@ class HelmRelease(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 additional_secret_outputs=secret_outputs or None,
-                depends_on=list(args.get("depends_on", [])) or None,
+                depends_on=depends_on,
             ),
         )
-
-        self.source = source
-        self.name = pulumi.Output.from_input(release_name)
-        self.namespace = pulumi.Output.from_input(args["namespace"])
+        self.installed = self.release
         self.status = self.release.status.apply(lambda s: s.status)
         self.register_outputs({"name": self.name, "namespace": self.namespace, "status": self.status})

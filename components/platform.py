@@ -69,6 +69,21 @@ CHARTS: dict[str, ChartPin] = {
     ),
 }
 
+# How each add-on may be installed (components/helm_release.py). helm.v4.Chart makes every object a
+# Pulumi resource (per-object diffs, render mode, policies, linters) but skips Helm hooks; an add-on
+# whose chart needs a hook stays a helm.v3.Release. From the pinned charts' templates:
+# - traefik 41.x: no hook (the Hub admission webhook only with Hub on); CRDs in crds/, which a
+#   Release installs once and never upgrades, while a Chart applies them on every update.
+# - ingress-nginx 4.14.x: the admission webhook's certificate comes from hook Jobs
+#   (admission-create pre-install/pre-upgrade, admission-patch post-install/post-upgrade); without
+#   them the webhook has no CA and every Ingress is refused.
+# - cert-manager v1.21.x: its CRDs carry helm.sh/resource-policy: keep (crds.keep), which only Helm
+#   honours (a Chart would delete every Certificate with the CRDs on destroy); the startupapicheck
+#   Job that holds the install until the webhook answers is a post-install hook.
+# - kube-prometheus-stack 89.x: the operator's admission webhook certificate comes from hook Jobs,
+#   and its CRDs (up to 830 kB each) are in crds/.
+CHART_CAPABLE = (TRAEFIK,)
+
 # The Pod Security level each add-on's namespace enforces: the strictest its pods pass.
 POD_SECURITY = {
     # Restricted once the pod gets a RuntimeDefault seccomp profile (set in the values below).
@@ -153,6 +168,10 @@ class PlatformArgs(TypedDict):
     gateway_api_crds_source: NotRequired[str | None]
     """An https URL of a standard-install manifest, or a local folder of CRD files. Default:
     ``None`` (the pinned release manifest ``GATEWAY_API_CRDS_URL``)."""
+    chart_addons: NotRequired[Sequence[str]]
+    """Add-ons installed as ``helm.v4.Chart`` (each object a Pulumi resource, visible to render
+    mode, policies and linters) instead of a ``helm.v3.Release``; only add-ons whose chart needs no
+    Helm hook (``CHART_CAPABLE``: traefik). Default: none."""
     acme_gateway: NotRequired[GatewayRef | None]
     """With routing ``gateway`` and a Let's Encrypt issuer: the Gateway whose HTTP listener serves
     the ACME HTTP-01 challenges (required then). Default: ``None``."""
@@ -214,6 +233,19 @@ def _validate_gateway(routing: str, controller: str, issuers: Sequence[str], acm
     if acme_gateway is not None:
         check_dns_label(acme_gateway["name"], "Platform acme_gateway name")
         check_dns_label(acme_gateway["namespace"], "Platform acme_gateway namespace")
+
+
+def _validate_chart_addons(addons: Sequence[str]) -> list[str]:
+    if isinstance(addons, str):
+        raise ValueError(f"Platform chart_addons: {addons!r} is a string; give a list such as ['traefik']")
+    _validate_addons(addons, "chart_addons")
+    hooked = [addon for addon in addons if addon not in CHART_CAPABLE]
+    if hooked:
+        raise ValueError(
+            f"Platform chart_addons: {', '.join(hooked)} cannot be installed as a helm.v4.Chart (its chart needs Helm "
+            f"hooks, which a Chart skips); only {', '.join(CHART_CAPABLE)} can"
+        )
+    return list(addons)
 
 
 def gateway_api_crd_files(source: str) -> str:
@@ -347,9 +379,9 @@ class Platform(pulumi.ComponentResource):
     ingress_class_name: str
     ingress_namespace: str
     monitoring_namespace: str
-    cert_manager_release: k8s.helm.v3.Release | None
+    cert_manager_release: pulumi.Resource | None
     """The release installing the cert-manager CRDs, if installed here."""
-    monitoring_release: k8s.helm.v3.Release | None
+    monitoring_release: pulumi.Resource | None
     """The release installing the Prometheus operator CRDs: ServiceMonitors depend on it."""
     service_monitor_labels: dict[str, str]
     """Labels a ServiceMonitor or PrometheusRule needs for this Prometheus to select it."""
@@ -386,6 +418,7 @@ class Platform(pulumi.ComponentResource):
             args.get("gateway_class_name", DEFAULT_GATEWAY_CLASS), "Platform gateway_class_name"
         )
         acme_gateway = args.get("acme_gateway")
+        chart_addons = _validate_chart_addons(args.get("chart_addons", ()))
         _validate_gateway(routing, controller, issuers, acme_gateway)
         child = pulumi.ResourceOptions(parent=self)
         gateway = routing != ROUTING_INGRESS
@@ -430,6 +463,8 @@ class Platform(pulumi.ComponentResource):
             )
             if secret_values:
                 release_args["secret_values"] = secret_values
+            if addon in chart_addons:
+                release_args["mechanism"] = "chart"
             if crd_deps and addon in (TRAEFIK, CERT_MANAGER):
                 release_args["depends_on"] = crd_deps
             return HelmRelease(f"{resource_name}-{addon}", release_args, opts=child)
@@ -455,8 +490,8 @@ class Platform(pulumi.ComponentResource):
 
         cert_manager = self.releases.get(CERT_MANAGER)
         monitoring = self.releases.get(KUBE_PROMETHEUS_STACK)
-        self.cert_manager_release = cert_manager.release if cert_manager else None
-        self.monitoring_release = monitoring.release if monitoring else None
+        self.cert_manager_release = cert_manager.installed if cert_manager else None
+        self.monitoring_release = monitoring.installed if monitoring else None
         # Without cert-manager here, the issuers go to a cert-manager installed by other means.
         issuer_opts = pulumi.ResourceOptions(
             parent=self, depends_on=[self.cert_manager_release] if self.cert_manager_release else None

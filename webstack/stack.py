@@ -125,10 +125,14 @@ def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | No
         p.issuers,
     )
     chart_paths = dict(p.chart_paths)
+    chart_addons = settings.routing.chart_addons
     if settings.runtime.render_dir:
-        # A Helm release cannot be rendered to a folder; the plain objects (issuers) still are.
-        ingress_controller = cert_manager = monitoring = False
-        pulumi.log.info("render mode: Helm releases are skipped; their charts are third-party")
+        # A Helm release cannot be rendered to a folder; an add-on installed as a helm.v4.Chart is
+        # (its objects), and so are the plain objects (issuers).
+        ingress_controller = ingress_controller and p.ingress.controller in chart_addons
+        cert_manager = cert_manager and "cert-manager" in chart_addons
+        monitoring = monitoring and "kube-prometheus-stack" in chart_addons
+        pulumi.log.info("render mode: add-ons installed as Helm releases are skipped (see platformChartAddons)")
     elif settings.runtime.local_cluster:
         # Offline kwok cluster: no chart repository is reachable and no container runs. The
         # controller release installs the project's stand-in chart; cert-manager and monitoring
@@ -169,6 +173,7 @@ def _platform(settings: Settings, opts: pulumi.ResourceOptions) -> Platform | No
             "gateway_class_name": routing.gateway_class_name,
             "gateway_api_crds": routing.gateway_api_crds,
             "gateway_api_crds_source": routing.gateway_api_crds_source,
+            "chart_addons": list(chart_addons),
             # The app's Gateway (TlsGateway, named after the app) answers the ACME challenges.
             "acme_gateway": {"name": settings.app.name, "namespace": settings.namespace.name},
         },

@@ -249,3 +249,59 @@ def test_stack_prod_load_balancer_with_ranges_is_not_warned_about(
     assert [m for m in calls["warn"] if m.startswith(OPEN_LOAD_BALANCER)] == []
     policy = next(p for p in mocks.of_type(NETWORK_POLICY) if p.name.endswith("-allow-load-balancer"))
     assert policy.spec["ingress"][0]["from"] == [{"ipBlock": {"cidr": "203.0.113.0/24"}}]
+
+
+# --- add-ons as helm.v4.Chart -------------------------------------------------------------------
+
+CHART = "kubernetes:helm.sh/v4:Chart"
+
+
+def test_addons_are_releases_by_default(mocks: Recorder) -> None:
+    _build()
+    assert mocks.of_type(CHART) == []
+
+
+def test_traefik_can_be_installed_as_a_chart_and_keeps_its_values(mocks: Recorder) -> None:
+    _build(chart_addons=["traefik"], routing="gateway")
+    chart = mocks.one(CHART)
+    assert chart.name == "platform-traefik-chart"
+    assert chart.inputs["values"]["providers"] == {"kubernetesGateway": {"enabled": True}}
+    assert mocks.one(CONFIG_GROUP).urn in chart.dependencies
+    assert [r.name for r in mocks.of_type("kubernetes:helm.sh/v3:Release")] == [
+        "platform-cert-manager-release",
+        "platform-kube-prometheus-stack-release",
+    ]
+
+
+@pytest.mark.parametrize("addon", ["ingress-nginx", "cert-manager", "kube-prometheus-stack"])
+def test_addons_whose_chart_needs_hooks_cannot_be_charts(mocks: Recorder, addon: str) -> None:
+    with pytest.raises(ValueError, match=rf"^Platform chart_addons: {addon} cannot be installed as a helm.v4.Chart"):
+        Platform("platform", PlatformArgs(chart_addons=[addon]))
+
+
+def test_unknown_chart_addon_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match=r"^Platform chart_addons: 'nginx' is not an add-on"):
+        Platform("platform", PlatformArgs(chart_addons=["nginx"]))
+
+
+def test_render_mode_renders_a_chart_addon_and_skips_the_releases(mocks: Recorder) -> None:
+    from webstack.config.runtime import RENDER_ENV
+
+    config = {
+        **stack_config("dev"),
+        "platformChartAddons": ["traefik"],
+        "chartPaths": ["traefik=tests/charts/webstack-probe"],
+    }
+    settings = load_settings(config, "dev", environ={RENDER_ENV: "/tmp/rendered"})
+    synth(lambda: build_stack(settings))
+    assert mocks.one(CHART).inputs["chart"] == "tests/charts/webstack-probe"
+    assert mocks.of_type("kubernetes:helm.sh/v3:Release") == []
+
+
+def test_render_mode_without_chart_addons_skips_every_addon(mocks: Recorder) -> None:
+    from webstack.config.runtime import RENDER_ENV
+
+    settings = load_settings(stack_config("dev"), "dev", environ={RENDER_ENV: "/tmp/rendered"})
+    synth(lambda: build_stack(settings))
+    assert mocks.of_type(CHART) == []
+    assert mocks.of_type("kubernetes:helm.sh/v3:Release") == []

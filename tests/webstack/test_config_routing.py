@@ -88,3 +88,20 @@ def test_a_range_that_is_no_network_is_refused(network: str) -> None:
         f"webstack:loadBalancerSourceRanges: {network!r} is not a network in CIDR notation; use an address and a "
         "prefix length with no host bits set, such as '10.20.0.0/16', '203.0.113.7/32' or '0.0.0.0/0'"
     ]
+
+
+def test_chart_addons_default_to_none_and_take_traefik() -> None:
+    assert _routing().chart_addons == ()
+    assert _routing(platformChartAddons='["traefik"]').chart_addons == ("traefik",)
+
+
+def test_chart_addon_that_needs_hooks_is_refused() -> None:
+    assert one_problem(platformChartAddons='["cert-manager"]').startswith(
+        "webstack:platformChartAddons: 'cert-manager' needs Helm hooks"
+    )
+
+
+def test_unknown_chart_addon_is_refused() -> None:
+    assert one_problem(platformChartAddons='["nginx"]').startswith(
+        "webstack:platformChartAddons: 'nginx' is not an add-on"
+    )

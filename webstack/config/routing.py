@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.ingress import TRAEFIK
-from components.platform import GATEWAY_API_VERSION, ROUTING_BOTH, ROUTING_GATEWAY, ROUTING_INGRESS, ROUTINGS
+from components.platform import (
+    ADDONS,
+    CHART_CAPABLE,
+    GATEWAY_API_VERSION,
+    ROUTING_BOTH,
+    ROUTING_GATEWAY,
+    ROUTING_INGRESS,
+    ROUTINGS,
+)
 from components.validation import check_cidr, check_dns_subdomain
 from webstack.config.spec import Key, Reader
 
@@ -44,6 +52,14 @@ KEYS: tuple[Key, ...] = (
         "",
     ),
     Key(
+        "platformChartAddons",
+        "array",
+        "Add-ons installed as helm.v4.Chart (every object a Pulumi resource: per-object diffs, render mode, policies "
+        "and linters see them) instead of a Helm release; only add-ons whose chart needs no Helm hook: traefik. "
+        "Switching a running add-on uninstalls the release: see the README before changing it.",
+        [],
+    ),
+    Key(
         "loadBalancerSourceRanges",
         "array",
         "With serviceType LoadBalancer: client networks (CIDR) the load balancer admits; the app's NetworkPolicy "
@@ -61,6 +77,7 @@ class RoutingSettings:
     gateway_api_crds: bool
     gateway_api_crds_source: str | None
     load_balancer_source_ranges: tuple[str, ...]
+    chart_addons: tuple[str, ...] = ()
 
     @property
     def ingress(self) -> bool:
@@ -93,10 +110,21 @@ def parse(r: Reader, ingress_controller: str, service_type: str) -> RoutingSetti
             "loadBalancerSourceRanges",
             f"is set but serviceType is {service_type!r}; set serviceType to LoadBalancer or remove the ranges",
         )
+    chart_addons = r.strings("platformChartAddons")
+    for addon in chart_addons:
+        if addon not in ADDONS:
+            r.fail("platformChartAddons", f"{addon!r} is not an add-on; use one of {', '.join(ADDONS)}")
+        elif addon not in CHART_CAPABLE:
+            r.fail(
+                "platformChartAddons",
+                f"{addon!r} needs Helm hooks, which a helm.v4.Chart skips; only {', '.join(CHART_CAPABLE)} can be "
+                "installed as a Chart",
+            )
     return RoutingSettings(
         routing=routing,
         gateway_class_name=class_name,
         gateway_api_crds=r.boolean("platformGatewayApiCrds"),
         gateway_api_crds_source=source or None,
         load_balancer_source_ranges=ranges,
+        chart_addons=chart_addons,
     )
