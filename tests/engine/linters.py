@@ -170,13 +170,84 @@ def _run(args: list[str], ok_codes: Sequence[int]) -> subprocess.CompletedProces
     return done
 
 
+def _crd_schemas(documents: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """``(apiVersion, kind)`` -> openAPIV3Schema of each served version of the CRDs among ``documents``."""
+    schemas: dict[tuple[str, str], dict[str, Any]] = {}
+    for crd in documents:
+        if crd.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = crd.get("spec") or {}
+        for served in spec.get("versions") or []:
+            schema = (served.get("schema") or {}).get("openAPIV3Schema")
+            if served.get("served") and schema:
+                schemas[f"{spec['group']}/{served['name']}", spec["names"]["kind"]] = schema
+    return schemas
+
+
+def _interpreter_of(tool: str) -> str:
+    """The Python that runs a console script: kubernetes-validate's has jsonschema.
+
+    Its shebang's Python, or, for the toolchain's shell wrapper, the private venv beside it.
+    """
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolError(f"`{tool}` is not on PATH")
+    real = Path(path).resolve()
+    first = real.read_text(errors="replace").splitlines()[0]
+    if first.startswith("#!") and "python" in first:
+        return first[2:].strip().split()[0]
+    beside = real.parent.parent / "venv" / "bin" / "python"
+    if beside.exists():
+        return str(beside)
+    raise ToolError(f"cannot tell which Python runs {path}")
+
+
+def validate_against_crds(files: Sequence[Path]) -> tuple[list[Finding], set[str]]:
+    """Custom resources checked against the schemas of the CRDs rendered beside them (``crd_validate.py``).
+
+    Returns the findings and the files whose object had a CRD here (kubernetes-validate's
+    "no schema" for them is answered).
+    """
+    documents = {path: [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)] for path in files}
+    schemas = _crd_schemas([d for docs in documents.values() for d in docs])
+    requests, where = [], {}
+    for path, docs in documents.items():
+        for index, document in enumerate(docs):
+            schema = schemas.get((str(document.get("apiVersion")), str(document.get("kind"))))
+            if schema is not None:
+                key = f"{path}#{index}"
+                requests.append({"id": key, "schema": schema, "object": document})
+                meta = document.get("metadata") or {}
+                where[key] = (str(document["kind"]), str(meta.get("namespace", "")), str(meta.get("name", "")), path)
+    if not requests:
+        return [], set()
+    script = Path(__file__).resolve().parent / "crd_validate.py"
+    done = subprocess.run(
+        [_interpreter_of("kubernetes-validate"), str(script)],
+        input=json.dumps(requests),
+        capture_output=True,
+        text=True,
+        timeout=TOOL_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ToolError(f"crd_validate.py failed:\n{done.stdout}\n{done.stderr}")
+    findings = [
+        Finding("kubernetes-validate", "invalid", *where[item["id"]][:3], f"against its CRD: {item['message']}")
+        for item in json.loads(done.stdout)
+    ]
+    return findings, {str(path) for *_, path in where.values()}
+
+
 def run_kubernetes_validate(files: Sequence[Path], version: tuple[int, int]) -> list[Finding]:
-    """``kubernetes-validate --strict`` against the pinned version's schemas (shipped in its wheel)."""
+    """``kubernetes-validate --strict`` against the pinned version's schemas (shipped in its wheel); a
+    custom resource whose CRD is rendered too is validated against that CRD's schema instead."""
     done = _run(
         ["kubernetes-validate", "--strict", "--quiet", "-k", f"{version[0]}.{version[1]}.0", *map(str, files)], (0, 1)
     )
     objects = _objects_by_file(files)
-    findings = []
+    findings, answered = validate_against_crds(files)
+    answered_errors = 0
     for line in done.stdout.splitlines() + done.stderr.splitlines():
         level, _, rest = line.partition(" ")
         if level not in ("ERROR", "WARN", "FATAL"):
@@ -184,6 +255,9 @@ def run_kubernetes_validate(files: Sequence[Path], version: tuple[int, int]) -> 
         if level == "FATAL":
             raise ToolError(f"kubernetes-validate: {line}")
         file, _, message = rest.partition(" ")
+        if file in answered and message.startswith("Couldn't find schema"):
+            answered_errors += level == "ERROR"
+            continue
         kind, namespace, name = objects.get(file, ("", "", file))
         check = (
             "schema-not-found"
@@ -191,7 +265,7 @@ def run_kubernetes_validate(files: Sequence[Path], version: tuple[int, int]) -> 
             else ("invalid" if level == "ERROR" else "warning")
         )
         findings.append(Finding("kubernetes-validate", check, kind, namespace, name, message))
-    if done.returncode == 1 and not any(f.check == "invalid" for f in findings):
+    if done.returncode == 1 and not any(f.check == "invalid" for f in findings) and not answered_errors:
         raise ToolError(f"kubernetes-validate exited 1 without an ERROR line:\n{done.stdout}\n{done.stderr}")
     return findings
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 
 from tests.harness import PROJECT, Recorder, RecordingMonitor, stack_config, synth
 from tests.workspace import Result, copy_project, pulumi_env, run
@@ -95,9 +97,20 @@ def _run(name: str, args: list[str], cwd: Path, env: dict[str, str]) -> Step:
     return Step(name, result.args, result.returncode, result.seconds, result.stdout, result.stderr)
 
 
-def deploy(stack: str, root: Path, workdir: Path) -> StackRun:
-    """Run the stack through the engine in render mode; stops at the first failing step."""
+def with_config(project: Path, stack: str, config: Mapping[str, Any]) -> None:
+    """Set ``config`` (bare key -> value) in the copied project's stack file: a variant of the stack."""
+    path = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    document.setdefault("config", {}).update({f"{PROJECT}:{key}": value for key, value in config.items()})
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def deploy(stack: str, root: Path, workdir: Path, config: Mapping[str, Any] | None = None) -> StackRun:
+    """Run the stack (with ``config`` over its stack file) through the engine in render mode; stops at the
+    first failing step."""
     project = copy_project(root, workdir)
+    if config:
+        with_config(project, stack, config)
     env = engine_env(workdir)
     stack_run = StackRun(stack=stack, workdir=workdir, rendered=workdir / "rendered")
     common = ["--stack", stack, "--non-interactive"]
@@ -167,11 +180,12 @@ class Synthesis:
         )
 
 
-def synthesized_count(stack: str, render_dir: str) -> Synthesis:
-    """Build ``stack`` from its stack file under mocks, in render mode, and count what the state should hold."""
+def synthesized_count(stack: str, render_dir: str, config: Mapping[str, Any] | None = None) -> Synthesis:
+    """Build ``stack`` from its stack file (and ``config`` over it) under mocks, in render mode, and count
+    what the state should hold."""
     raw: dict[str, Any] = {}
     secret: set[str] = set()
-    for key, value in stack_config(stack).items():
+    for key, value in {**stack_config(stack), **(config or {})}.items():
         if isinstance(value, dict) and "secure" in value:  # an encrypted value: any text will do here
             raw[key] = "engine-test-secret"
             secret.add(key)

@@ -47,8 +47,8 @@ KEYS: tuple[Key, ...] = (
     Key(
         "ingressEnabled",
         "boolean",
-        "Expose the app through a TLS Ingress: HTTPS only, HTTP redirected to HTTPS. The stack's url output "
-        "becomes https://<first host><first path>.",
+        "Expose the app over HTTPS (an Ingress or a Gateway, see routing): HTTP redirected to HTTPS. The stack's "
+        "url output becomes https://<first host><first path>.",
         False,
     ),
     Key(
