@@ -334,45 +334,57 @@ def check_gateway_https_only(resources: Sequence[tuple[str, Mapping[str, Any], s
 
     ``resources`` are ``(type, props, urn)`` of the whole stack (a route's listener is on another
     object); yields ``(urn, message)`` of the offending object. A route whose Gateway is not in the
-    stack is not this stack's to judge.
+    stack is not this stack's to judge; an object with a value still unknown in a preview is
+    judged in the update, when it is known.
     """
     listeners: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    found: list[tuple[str, str]] = []
     for resource_type, props, urn in resources:
         if resource_type != GATEWAY:
             continue
-        key = (str(_get(props, "metadata", "namespace") or ""), str(_get(props, "metadata", "name") or ""))
-        items = [item for item in _list(_get(props, "spec", "listeners")) if isinstance(item, Mapping)]
+        try:
+            key = (str(_get(props, "metadata", "namespace") or ""), str(_get(props, "metadata", "name") or ""))
+            items = [dict(item) for item in _list(_get(props, "spec", "listeners")) if isinstance(item, Mapping)]
+            problems = [(item.get("name"), _listener_problem(item)) for item in items]
+        except UnknownValueError:
+            continue
         listeners[key] = items
-        for item in items:
-            problem = _listener_problem(item)
-            if problem:
-                yield urn, f"{_describe(props, 'Gateway')}: listener {item.get('name')!r} {problem}"
+        found += [(urn, f"{_describe(props, 'Gateway')}: listener {n!r} {p}") for n, p in problems if p]
     for resource_type, props, urn in resources:
         if resource_type != HTTP_ROUTE:
             continue
-        namespace = str(_get(props, "metadata", "namespace") or "")
-        plain: list[str] = []
-        for ref in _list(_get(props, "spec", "parentRefs")):
-            if not isinstance(ref, Mapping) or ref.get("kind", "Gateway") != "Gateway":
-                continue
-            if ref.get("group", GATEWAY_GROUP) != GATEWAY_GROUP:
-                continue
-            items = listeners.get((str(ref.get("namespace") or namespace), str(ref.get("name"))), [])
-            section = ref.get("sectionName")
-            plain += [
-                str(i.get("name")) for i in items if i.get("protocol") == "HTTP" and section in (None, i.get("name"))
-            ]
-        rules = [rule for rule in _list(_get(props, "spec", "rules")) if isinstance(rule, Mapping)]
-        on = ", ".join(sorted(set(plain)))
-        if plain and not all(redirects_to_https(rule) for rule in rules):
-            yield (
-                urn,
-                (
-                    f"{_describe(props, 'HTTPRoute')} serves plain HTTP on listener(s) {on}: "
-                    "on an HTTP listener a route may only redirect to https (RequestRedirect, scheme https); attach "
-                    "it to the HTTPS listener by sectionName (TlsGateway does)"
-                ),
-            )
+        try:
+            message = _plain_http_route(props, listeners)
+        except UnknownValueError:
+            continue
+        if message:
+            found.append((urn, message))
+    yield from found
+
+
+def _plain_http_route(
+    props: Mapping[str, Any], listeners: Mapping[tuple[str, str], list[dict[str, Any]]]
+) -> str | None:
+    """Why an HTTPRoute serves plain HTTP on a listener of ``listeners`` (Gateway -> its listeners), or None."""
+    namespace = str(_get(props, "metadata", "namespace") or "")
+    plain: list[str] = []
+    for ref in _list(_get(props, "spec", "parentRefs")):
+        if not isinstance(ref, Mapping) or ref.get("kind", "Gateway") != "Gateway":
+            continue
+        if ref.get("group", GATEWAY_GROUP) != GATEWAY_GROUP:
+            continue
+        items = listeners.get((str(ref.get("namespace") or namespace), str(ref.get("name"))), [])
+        section = ref.get("sectionName")
+        plain += [str(i.get("name")) for i in items if i.get("protocol") == "HTTP" and section in (None, i.get("name"))]
+    rules = [rule for rule in _list(_get(props, "spec", "rules")) if isinstance(rule, Mapping)]
+    on = ", ".join(sorted(set(plain)))
+    if plain and not all(redirects_to_https(rule) for rule in rules):
+        return (
+            f"{_describe(props, 'HTTPRoute')} serves plain HTTP on listener(s) {on}: "
+            "on an HTTP listener a route may only redirect to https (RequestRedirect, scheme https); attach "
+            "it to the HTTPS listener by sectionName (TlsGateway does)"
+        )
+    return None
 
 
 # -- the policies ----------------------------------------------------------------------------------

@@ -450,3 +450,18 @@ def test_stack_policy_reports_through_the_pack() -> None:
     [(message, urn)] = found
     assert message.startswith("HTTPRoute 'web-route' serves plain HTTP")
     assert urn == "urn:r"  # the offending route, which the CLI then names
+
+
+def test_gateway_objects_with_values_unknown_in_a_preview_are_judged_later() -> None:
+    unknown_gateway = gateway(tls={"mode": "Terminate"})  # no certificate: refused once it is known
+    unknown_gateway["metadata"]["namespace"] = UNKNOWN_STRING_VALUE
+    unknown_route = route("http")
+    unknown_route["spec"]["rules"] = UNKNOWN_STRING_VALUE
+    resources = [
+        (GATEWAY, unknown_checking_proxy(unknown_gateway), "urn:g"),
+        (GATEWAY, unknown_checking_proxy(gateway()), "urn:known"),
+        (HTTP_ROUTE, unknown_checking_proxy(unknown_route), "urn:r"),
+    ]
+    assert list(check_gateway_https_only(resources)) == []
+    # Known, the same objects are refused.
+    assert len(https_only((GATEWAY, gateway(tls={"mode": "Terminate"})), (HTTP_ROUTE, route("http")))) == 2
