@@ -11,11 +11,13 @@ for cert-manager (its webhook must be ready to admit them), and the app's Servic
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+import yaml
 
 from components.gateway import DEFAULT_GATEWAY_CLASS, HTTP_LISTENER
 from components.helm_release import HelmRelease, HelmReleaseArgs
@@ -248,16 +250,37 @@ def _validate_chart_addons(addons: Sequence[str]) -> list[str]:
     return list(addons)
 
 
-def gateway_api_crd_files(source: str) -> str:
-    """The ConfigGroup ``files`` entry of a CRD source: a URL as it is, a local folder's YAML files."""
+def gateway_api_crd_files(source: str) -> list[str]:
+    """The ConfigGroup ``files`` of a CRD source: a URL as it is; of a local folder, the YAML files that hold
+    CustomResourceDefinitions only.
+
+    The release's ``standard`` folder also holds a ValidatingAdmissionPolicy (``safe-upgrades``, which
+    refuses experimental-channel CRDs over standard ones): the Kubernetes provider cannot tell without
+    a cluster whether that kind is namespaced, so render mode would fail on it. The release manifest
+    (the URL) keeps it.
+    """
     if source.startswith("https://"):
-        return source
+        return [source]
     if source.startswith("http://"):
         raise ValueError(
             f"Platform gateway_api_crds_source: {source!r} is plain http; use https (anyone on the path could "
             "swap the CRDs) or a local folder"
         )
-    return f"{source.rstrip('/')}/*.yaml"
+    folder = Path(source)
+    files = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            kinds = {doc.get("kind") for doc in yaml.safe_load_all(path.read_text()) if isinstance(doc, dict)}
+        except yaml.YAMLError as err:
+            raise ValueError(f"Platform gateway_api_crds_source: {path} is not valid YAML ({err})") from err
+        if kinds == {"CustomResourceDefinition"}:
+            files.append(str(path))
+    if not files:
+        raise ValueError(
+            f"Platform gateway_api_crds_source: {source!r} is neither an https URL nor a folder holding CRD files; "
+            "give the release's standard-install.yaml URL or its config/crd/standard folder"
+        )
+    return files
 
 
 class ChartChoice(NamedTuple):
@@ -426,7 +449,7 @@ class Platform(pulumi.ComponentResource):
         self.gateway_api_crds = (
             k8s.yaml.v2.ConfigGroup(
                 f"{resource_name}-gateway-api-crds",
-                files=[gateway_api_crd_files(crds_source)],
+                files=gateway_api_crd_files(crds_source),
                 # Deleting a CRD deletes every object of its kind, in every namespace.
                 opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
             )
