@@ -109,9 +109,8 @@ def test_3_the_api_server_checks_routes_against_the_crds(cluster: Cluster, steps
     probe = cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=json.dumps(bad))
     assert not probe.ok, f"a redirect with status 399 was admitted:\n{probe.output}"
     assert "statusCode" in probe.output, probe.output
-    REPORT.fact(
-        f"HTTPRoute with redirect status 399 refused by the API server: {probe.stderr.strip().splitlines()[0][:160]}"
-    )
+    reason = next(line for line in probe.output.splitlines() if "statusCode" in line).strip()
+    REPORT.fact(f"HTTPRoute with redirect status 399 refused by the API server: {reason[:160]}")
 
 
 def test_4_gateway_alone(routed: Project, cluster: Cluster, steps: Lifecycle) -> None:
