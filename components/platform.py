@@ -1,11 +1,14 @@
-"""Platform add-ons as pinned Helm releases: ingress controller, cert-manager + ClusterIssuers, monitoring.
+"""Platform add-ons as pinned Helm charts: ingress controller, cert-manager + ClusterIssuers, monitoring.
 
 Each add-on is switched on or off on its own (render mode and clusters that already run an add-on
 switch them off) and lives in its own namespace, created here with Pod Security labels at the
-level the add-on's pods need. The releases are independent of each other and install in parallel;
-only the custom resources wait, each for the one release that installs its CRDs: the ClusterIssuers
-for cert-manager (its webhook must be ready to admit them), and the app's ServiceMonitor (in
-``WebApp``) for kube-prometheus-stack, through ``monitoring_release``.
+level the add-on's pods need. Each is a Helm release, or a ``helm.v4.Chart`` where its chart needs
+no hook (``chart_addons``, ``CHART_CAPABLE``). The add-ons are independent of each other and install
+in parallel; only the custom resources wait, each for the one add-on that installs its CRDs: the
+ClusterIssuers for cert-manager (its webhook must be ready to admit them), and the app's
+ServiceMonitor (in ``WebApp``) for kube-prometheus-stack, through ``monitoring_release``. With a
+Gateway (``routing``), the Gateway API CRDs are installed here first, and Traefik and cert-manager
+wait for them.
 """
 
 from __future__ import annotations
