@@ -6,8 +6,8 @@ after each change. The API server admits what each step registers: the Gateway A
 pinned ``sigs.k8s.io/gateway-api`` module, tests/gateway_api.py), then the Gateway and its
 HTTPRoutes, which it checks against the CRDs' schemas and CEL rules (a broken route is refused).
 During ``both`` the Ingress (the same object, never replaced) and the Gateway exist side by side;
-the last step removes only the Ingress. kwok runs no controller: "serving" here is what the API
-admitted, not traffic.
+the last step removes only the Ingress. The bundled cluster runs no Gateway controller (the Traefik
+release is the stand-in chart): "serving" here is what the API server admitted, not traffic.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def crds() -> Path:
 def routed(cluster: Cluster, crds: Path, tmp_path_factory: pytest.TempPathFactory) -> Project:
     project = Project(workdir=tmp_path_factory.mktemp("e2e-routing"), stack="dev", cluster=cluster)
     project.ok("stack", "init", "dev")
+    project.use_demo_app()
     project.config_set("namespace", NAMESPACE)
     project.config_set("ingressNamespace", CONTROLLER_NAMESPACE)
     project.config_set("gatewayApiCrdsSource", str(crds))
