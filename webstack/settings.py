@@ -68,7 +68,9 @@ def load_settings(
         database=database_settings,
         platform=platform_settings,
         runtime=runtime.parse(r, environ),
-        routing=routing.parse(r, platform_settings.ingress.controller, app_settings.service_type),
+        routing=routing.parse(
+            r, platform_settings.ingress.controller, app_settings.service_type, tuple(platform_settings.installed)
+        ),
     )
     database.check_app_env(r, [name for name, _ in (*settings.app.env, *settings.app.secret_env)], settings.database)
     platform.check_namespaces(r, settings.platform, settings.namespace.name)

@@ -284,7 +284,7 @@ def test_traefik_can_be_installed_as_a_chart_and_keeps_its_values(mocks: Recorde
     assert chart.name == "platform-traefik-chart"
     assert chart.inputs["values"]["providers"] == {"kubernetesGateway": {"enabled": True}}
     assert mocks.one(CONFIG_GROUP).urn in chart.dependencies
-    assert [r.name for r in mocks.of_type("kubernetes:helm.sh/v3:Release")] == [
+    assert sorted(r.name for r in mocks.of_type("kubernetes:helm.sh/v3:Release")) == [
         "platform-cert-manager-release",
         "platform-kube-prometheus-stack-release",
     ]

@@ -105,3 +105,9 @@ def test_unknown_chart_addon_is_refused() -> None:
     assert one_problem(platformChartAddons='["nginx"]').startswith(
         "webstack:platformChartAddons: 'nginx' is not an add-on"
     )
+
+
+def test_chart_addon_the_stack_does_not_install_is_refused() -> None:
+    assert one_problem(platformChartAddons='["traefik"]', platformIngressController="false").startswith(
+        "webstack:platformChartAddons: names 'traefik', which this stack does not install"
+    )

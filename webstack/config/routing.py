@@ -6,6 +6,7 @@ The hosts, paths and certificate source are the Ingress keys (``ingressHosts``, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components.ingress import TRAEFIK
@@ -90,7 +91,8 @@ class RoutingSettings:
         return self.routing in (ROUTING_GATEWAY, ROUTING_BOTH)
 
 
-def parse(r: Reader, ingress_controller: str, service_type: str) -> RoutingSettings:
+def parse(r: Reader, ingress_controller: str, service_type: str, installed: Sequence[str] = ()) -> RoutingSettings:
+    """``installed``: the add-ons this stack installs (a Chart entry for another would be ignored)."""
     routing = r.choice("routing", ROUTINGS)
     class_name = r.string("gatewayClassName", check_dns_subdomain)
     source = r.string("gatewayApiCrdsSource").strip()
@@ -119,6 +121,12 @@ def parse(r: Reader, ingress_controller: str, service_type: str) -> RoutingSetti
                 "platformChartAddons",
                 f"{addon!r} needs Helm hooks, which a helm.v4.Chart skips; only {', '.join(CHART_CAPABLE)} can be "
                 "installed as a Chart",
+            )
+        elif addon not in installed:
+            r.fail(
+                "platformChartAddons",
+                f"names {addon!r}, which this stack does not install (installed: {', '.join(installed) or 'none'}); "
+                "remove the entry or switch the add-on on",
             )
     return RoutingSettings(
         routing=routing,
