@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from components.web_app import WebApp
+from components.web_app import WebApp, _validate_source_ranges
 from tests.components.test_web_app import NETWORK_POLICY, SELECTOR, SERVICE, _args, _build
 from tests.harness import Recorder
 
@@ -75,3 +77,17 @@ def test_bad_source_ranges_are_refused(mocks: Recorder, extra: dict[str, object]
     with pytest.raises(ValueError, match=message):
         WebApp("web", _args(**extra))
     assert [r for r in mocks.resources if not r.typ.startswith("webstack:")] == []
+
+
+# --- property: exactly the networks in CIDR notation are accepted --------------------------------
+
+
+@given(st.ip_addresses(v=4), st.integers(min_value=0, max_value=32))
+def test_a_range_is_accepted_exactly_when_it_has_no_host_bits(address: object, prefix: int) -> None:
+    value = f"{address}/{prefix}"
+    host_bits = int(address) & ((1 << (32 - prefix)) - 1)  # type: ignore[call-overload]
+    if host_bits:
+        with pytest.raises(ValueError, match=r"^WebApp load_balancer_source_ranges: "):
+            _validate_source_ranges([value], "LoadBalancer")
+    else:
+        assert _validate_source_ranges([value], "LoadBalancer") == [value]
