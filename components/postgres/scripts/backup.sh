@@ -1,6 +1,7 @@
 # webstack: one pg_dump of the app's database into the backup volume (components/postgres/backup.py).
 # POSIX sh (busybox or dash): the server image's shell. Environment: PGHOST, PGPORT, PGDATABASE,
-# PGUSER (the read-only backup role), PGPASSWORD_FILE, BACKUP_DIR, RETENTION_DAYS.
+# PGUSER (the read-only backup role), PGPASSWORD_FILE, BACKUP_DIR, RETENTION_DAYS; BACKUP_CONNECT_TRIES and
+# BACKUP_CONNECT_PAUSE (default 30 tries, 2 s apart) bound the wait for the server.
 set -eu
 # The password goes from the mounted file into pg_dump's environment only, never into the pod spec.
 PGPASSWORD="$(cat "${PGPASSWORD_FILE}")"
@@ -12,6 +13,18 @@ partial="${target}.partial"
 # (at exit, or by the next run when this one was killed).
 trap 'rm -f "${partial}"' EXIT
 find "${BACKUP_DIR}" -maxdepth 1 -type f -name '*.partial' -mmin +1440 -exec rm -f {} +
+# Wait, bounded, until the server accepts this pod: a NetworkPolicy enforcer may admit a new pod's address a
+# moment after the pod starts (kube-router does), and the server may be restarting.
+tries="${BACKUP_CONNECT_TRIES:-30}"
+waited=0
+until pg_isready --quiet --timeout=5; do
+  waited=$((waited + 1))
+  if [ "${waited}" -ge "${tries}" ]; then
+    echo "backup: ${PGHOST:-the server}:${PGPORT:-5432} did not accept connections after ${tries} tries" >&2
+    exit 1
+  fi
+  sleep "${BACKUP_CONNECT_PAUSE:-2}"
+done
 pg_dump --format=custom --no-password --file="${partial}"
 # Verify before keeping: the table of contents (pg_restore --list), then every data block, read
 # and decompressed into nothing.

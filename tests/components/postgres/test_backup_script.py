@@ -23,6 +23,13 @@ echo "pg_dump $*" >> "$FAKE_LOG"
 for arg; do case "$arg" in --file=*) out="${arg#--file=}" ;; esac; done
 printf '%s' "${FAKE_DUMP_CONTENT:-PGDMP archive}" > "$out"
 """
+# pg_isready answers "no" FAKE_READY_AFTER times (default 0), then "yes", like a server that admits
+# the job's pod a moment after it started.
+FAKE_PG_ISREADY = """#!/bin/sh
+echo "pg_isready $*" >> "$FAKE_LOG"
+n=$(grep -c '^pg_isready' "$FAKE_LOG")
+[ "$n" -gt "${FAKE_READY_AFTER:-0}" ]
+"""
 FAKE_PG_RESTORE = """#!/bin/sh
 echo "pg_restore $*" >> "$FAKE_LOG"
 for arg; do file="$arg"; done
@@ -38,7 +45,7 @@ class Job:
     def __init__(self, root: Path) -> None:
         self.bin = root / "bin"
         self.bin.mkdir()
-        for name, text in (("pg_dump", FAKE_PG_DUMP), ("pg_restore", FAKE_PG_RESTORE)):
+        for name, text in (("pg_dump", FAKE_PG_DUMP), ("pg_restore", FAKE_PG_RESTORE), ("pg_isready", FAKE_PG_ISREADY)):
             (self.bin / name).write_text(text)
             (self.bin / name).chmod(0o755)
         self.dir = root / "backups"
@@ -57,6 +64,7 @@ class Job:
             "RETENTION_DAYS": str(retention_days),
             "FAKE_LOG": str(self.log),
             "EXPECTED_PASSWORD": PASSWORD,
+            "BACKUP_CONNECT_PAUSE": "0",
             **extra,
         }
         argv = ["/bin/sh", "-c", BACKUP_SCRIPT]
@@ -85,10 +93,11 @@ def test_a_run_keeps_one_verified_dump_named_by_database_and_utc_time(job: Job) 
     assert dump.startswith("app-")
     assert dump.endswith("Z.dump")
     calls = job.log.read_text().splitlines()
-    assert calls[0] == f"pg_dump --format=custom --no-password --file={job.dir}/{dump}.partial"
+    assert calls[0] == "pg_isready --quiet --timeout=5"  # the server answers at once here
+    assert calls[1] == f"pg_dump --format=custom --no-password --file={job.dir}/{dump}.partial"
     # Verified before it was kept: the table of contents, then all of its data.
-    assert calls[1] == f"pg_restore --list {job.dir}/{dump}.partial"
-    assert calls[2] == f"pg_restore --file=/dev/null {job.dir}/{dump}.partial"
+    assert calls[2] == f"pg_restore --list {job.dir}/{dump}.partial"
+    assert calls[3] == f"pg_restore --file=/dev/null {job.dir}/{dump}.partial"
     assert "written and verified (2 archive entries" in result.stdout
 
 
@@ -149,3 +158,20 @@ def test_a_partial_file_left_by_a_killed_run_is_cleaned_up_after_a_day(job: Job)
     names = job.dumps()
     assert stale.name not in names
     assert fresh.name in names, "a partial file of a run that may still be going is left alone"
+
+
+def test_the_job_waits_for_the_server_to_accept_it_then_dumps(job: Job) -> None:
+    done = job.run(FAKE_READY_AFTER="2")
+    assert done.returncode == 0, done.stderr
+    calls = job.log.read_text().splitlines()
+    assert [c.split()[0] for c in calls[:4]] == ["pg_isready", "pg_isready", "pg_isready", "pg_dump"], calls
+    assert len(job.dumps()) == 1
+
+
+def test_a_server_that_never_accepts_fails_the_job_after_its_tries_without_a_dump(job: Job) -> None:
+    done = job.run(FAKE_READY_AFTER="99", BACKUP_CONNECT_TRIES="4")
+    assert done.returncode == 1
+    assert "did not accept connections after 4 tries" in done.stderr
+    calls = job.log.read_text().splitlines()
+    assert calls == ["pg_isready --quiet --timeout=5"] * 4, calls
+    assert job.dumps() == []
