@@ -5,7 +5,7 @@
 # only argument. This driver only knows that contract: it finds the groups, keys a cache directory on everything
 # that can change their output, and hands out PATH/env lines for the built tools.
 #
-# Usage: scripts/toolchain.sh {build|bin-path|env} [group ...]   (see --help)
+# Usage: scripts/toolchain.sh {build|bin-path|env|pulumi-env|list} [group ...]   (see --help)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,6 +25,9 @@ Commands:
   build [group ...]     Build the groups (default: every scripts/toolchain/*.sh) unless already cached.
   bin-path [group ...]  Print the colon-joined bin directories of built groups.
   env [group ...]       Print export lines (PATH, PULUMI_*) for: eval "\$(scripts/toolchain.sh env)"
+  pulumi-env            Print export lines for a pulumi CLI: an installed one on PATH when it is at least the SDK
+                        pin in requirements.txt, else the 'pulumi' group (built if needed). WEBSTACK_TOOLCHAIN=build
+                        always uses the group; WEBSTACK_TOOLCHAIN=installed refuses to build.
   list                  Print the available groups.
   -h, --help            Show this help.
 
@@ -77,8 +80,40 @@ group_key() {
 
 group_dir() { printf '%s/%s-%s\n' "${TOOLCHAIN_CACHE}" "$1" "$(group_key "$1")"; }
 
+# Measured cold-build times, one file per group ("SECONDS KEY DATE"), so that the next cold build of that group can
+# say how long it should take.
+readonly DURATIONS="${TOOLCHAIN_CACHE}/durations"
+
+fmt_duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+last_build_seconds() {
+  local f="${DURATIONS}/$1"
+  [[ -f "$f" ]] && awk 'NR == 1 && $1 ~ /^[0-9]+$/ { print $1 }' "$f"
+  return 0
+}
+
+# progress GROUP LOG START ESTIMATE: every WEBSTACK_PROGRESS_INTERVAL seconds (default 30), one line with the step
+# the group's script last announced ("step: ..."), the time elapsed and what is left of the last cold build's time.
+# Runs in the background until killed; its sleep holds no pipe of ours, so killing it never delays a reader.
+progress() {
+  local group="$1" log_file="$2" start="$3" estimate="$4" now elapsed current tail
+  while sleep "${WEBSTACK_PROGRESS_INTERVAL:-30}" </dev/null >/dev/null 2>&1; do
+    now=$(date +%s)
+    elapsed=$((now - start))
+    current="$(sed -n 's/.*step: //p' "$log_file" 2>/dev/null | tail -n 1)"
+    if [[ -z "$estimate" ]]; then
+      tail="no earlier build measured here"
+    elif ((elapsed < estimate)); then
+      tail="about $(fmt_duration $((estimate - elapsed))) left (last cold build: $(fmt_duration "$estimate"))"
+    else
+      tail="longer than the last cold build ($(fmt_duration "$estimate"))"
+    fi
+    log "${group}: ${current:-starting} ... $(fmt_duration "$elapsed") elapsed, ${tail}"
+  done
+}
+
 build_group() {
-  local group="$1" dir tmp start rc
+  local group="$1" dir tmp start rc estimate ticker
   dir="$(group_dir "$group")"
   if [[ -f "${dir}/bin/.complete" ]]; then
     log "${group}: cached (${dir})"
@@ -86,14 +121,22 @@ build_group() {
   fi
   tmp="${dir}.tmp.$$"
   rm -rf "$tmp"
-  mkdir -p "${tmp}/bin"
-  log "${group}: building into ${dir}"
-  start=$SECONDS
-  rc=0
-  bash "${GROUP_DIR}/${group}.sh" "${tmp}/bin" || rc=$?
+  mkdir -p "${tmp}/bin" "$DURATIONS"
+  estimate="$(last_build_seconds "$group")"
+  log "${group}: building into ${dir}${estimate:+ (the last cold build took $(fmt_duration "$estimate"))}"
+  start=$(date +%s)
+  progress "$group" "${tmp}/build.log" "$start" "$estimate" &
+  ticker=$!
+  set +e
+  bash "${GROUP_DIR}/${group}.sh" "${tmp}/bin" 2>&1 | tee "${tmp}/build.log" >&2
+  rc=${PIPESTATUS[0]}
+  set -e
+  kill "$ticker" 2>/dev/null
+  wait "$ticker" 2>/dev/null || true
+  local took=$(($(date +%s) - start))
   if ((rc != 0)); then
     rm -rf "$tmp"
-    log "${group}: FAILED (exit ${rc}) after $((SECONDS - start))s"
+    log "${group}: FAILED (exit ${rc}) after $(fmt_duration "$took")"
     return "$rc"
   fi
   date -u +%Y-%m-%dT%H:%M:%SZ >"${tmp}/bin/.complete"
@@ -104,15 +147,46 @@ build_group() {
     [[ -f "${dir}/bin/.complete" ]] || die "${group}: could not move ${tmp} to ${dir}"
     rm -rf "$tmp"
   fi
-  log "${group}: built in $((SECONDS - start))s"
+  printf '%s %s %s\n' "$took" "$(basename "$dir")" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"${DURATIONS}/${group}"
+  log "${group}: built in $(fmt_duration "$took")"
+}
+
+# Groups build one after another on a machine with fewer than 4 cores (each go build already uses every core; two at
+# once only compete for them), else two at a time. WEBSTACK_TOOLCHAIN_JOBS overrides.
+build_jobs() {
+  local cores
+  cores="$(nproc 2>/dev/null || echo 1)"
+  if [[ -n "${WEBSTACK_TOOLCHAIN_JOBS:-}" ]]; then
+    [[ "$WEBSTACK_TOOLCHAIN_JOBS" =~ ^[1-9][0-9]*$ ]] || die "WEBSTACK_TOOLCHAIN_JOBS must be a positive integer"
+    echo "$WEBSTACK_TOOLCHAIN_JOBS"
+  elif ((cores >= 4)); then
+    echo 2
+  else
+    echo 1
+  fi
 }
 
 cmd_build() {
-  local group failed=()
+  local group failed=() jobs pids=() names=() i
   select_groups "$@"
   mkdir -p "${TOOLCHAIN_CACHE}"
+  jobs="$(build_jobs)"
   for group in "${SELECTED[@]}"; do
-    build_group "$group" || failed+=("$group")
+    if ((jobs == 1)); then
+      build_group "$group" || failed+=("$group")
+      continue
+    fi
+    build_group "$group" &
+    pids+=($!)
+    names+=("$group")
+    if ((${#pids[@]} >= jobs)); then
+      wait "${pids[0]}" || failed+=("${names[0]}")
+      pids=("${pids[@]:1}")
+      names=("${names[@]:1}")
+    fi
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || failed+=("${names[$i]}")
   done
   if ((${#failed[@]} > 0)); then
     die "build failed for group(s): ${failed[*]}"
@@ -135,13 +209,55 @@ bin_path() {
 cmd_env() {
   local path
   path="$(bin_path "$@")"
+  select_groups "$@"
   # %q quoting keeps odd cache paths (spaces) safe under eval; $PATH is expanded by the caller's shell.
   # shellcheck disable=SC2016
   printf 'export PATH=%q:"${PATH}"\n' "$path"
+  [[ " ${SELECTED[*]} " == *" pulumi "* ]] || return 0
   # Plugins come only from PATH: no update checks, no downloads, and no state under ~/.pulumi.
   printf 'export PULUMI_SKIP_UPDATE_CHECK=true\n'
   printf 'export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true\n'
   printf 'export PULUMI_HOME=%q\n' "${CACHE_ROOT}/pulumi-home"
+}
+
+# The `pulumi` pin of requirements.txt: the oldest CLI that runs this program's SDK.
+sdk_pin() {
+  sed -n 's/^pulumi==\([0-9][0-9.]*\).*/\1/p' "${SCRIPT_DIR}/../requirements.txt" | head -n 1
+}
+
+# version_at_least HAVE WANT: true when HAVE (with or without a leading v) sorts at or after WANT.
+version_at_least() {
+  local have="${1#v}" want="${2#v}"
+  [[ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -n 1)" == "$want" ]]
+}
+
+# An installed pulumi is used as it is: plugins come the usual way (its plugin cache, downloads), nothing of ours is
+# put on PATH. A `pulumi` from our own cache on PATH (an earlier eval) is not an installed one.
+cmd_pulumi_env() {
+  local mode="${WEBSTACK_TOOLCHAIN:-auto}" want path real have
+  case "$mode" in
+    auto | build | installed) ;;
+    *) die "WEBSTACK_TOOLCHAIN must be auto, build or installed, not '${mode}'" ;;
+  esac
+  want="$(sdk_pin)"
+  [[ -n "$want" ]] || die "no pulumi==X.Y.Z pin found in requirements.txt"
+  if [[ "$mode" != build ]]; then
+    if path="$(command -v pulumi)" && real="$(readlink -f "$path")" && [[ "$real" != "${TOOLCHAIN_CACHE}/"* ]]; then
+      have="$(pulumi version 2>/dev/null | head -n 1)"
+      if [[ -n "$have" ]] && version_at_least "$have" "$want"; then
+        log "pulumi: using the installed CLI ${have} (${path}); plugins come the usual way"
+        printf 'export WEBSTACK_PULUMI=installed\n'
+        return 0
+      fi
+      log "pulumi: the installed CLI at ${path} is ${have:-of unknown version}, older than the SDK pin ${want}"
+    fi
+    [[ "$mode" == installed ]] &&
+      die "WEBSTACK_TOOLCHAIN=installed: no pulumi >= ${want} on PATH (install it, or unset WEBSTACK_TOOLCHAIN)"
+    log "pulumi: building the project's toolchain (an installed pulumi >= ${want} on PATH would be used instead)"
+  fi
+  cmd_build pulumi >&2
+  cmd_env pulumi
+  printf 'export WEBSTACK_PULUMI=built\n'
 }
 
 main() {
@@ -151,6 +267,7 @@ main() {
     build) cmd_build "$@" ;;
     bin-path) bin_path "$@" ;;
     env) cmd_env "$@" ;;
+    pulumi-env) (($# == 0)) || die "pulumi-env takes no groups"; cmd_pulumi_env ;;
     list) list_groups ;;
     -h | --help | help) usage ;;
     "") usage >&2; exit 2 ;;

@@ -94,15 +94,26 @@ def pulumi_env(
         {
             "PULUMI_BACKEND_URL": f"file://{workdir / 'backend'}",
             "PULUMI_CONFIG_PASSPHRASE": passphrase,
-            "PULUMI_HOME": str(workdir / "pulumi-home"),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "KUBECONFIG": str(kubeconfig),
             "NO_COLOR": "1",
+            **plugin_env(workdir),
             **(extra or {}),
         }
     )
     return env
+
+
+def plugin_env(workdir: Path) -> dict[str, str]:
+    """Where plugins come from: PATH only for the project's toolchain; the usual way for an installed CLI.
+
+    ``scripts/toolchain.sh pulumi-env`` says which (``WEBSTACK_PULUMI``). An installed CLI keeps the
+    developer's plugin cache (``PULUMI_HOME`` when set, else ``~/.pulumi``) and may download plugins.
+    """
+    if os.environ.get("WEBSTACK_PULUMI") == "installed":
+        home = os.environ.get("PULUMI_HOME")
+        return {"PULUMI_HOME": home} if home else {}
+    return {"PULUMI_HOME": str(workdir / "pulumi-home"), "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"}
 
 
 def _project_files(root: Path) -> list[Path]:
