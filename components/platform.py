@@ -62,12 +62,13 @@ class ChartPin(TypedDict):
     """``https://`` chart repository or ``oci://`` registry prefix."""
 
 
-# Released versions, looked up when pinned (see docs/addons-and-tls.md); bump them deliberately.
+# Released versions, looked up when pinned (README "Add-ons and TLS"); Renovate proposes bumps (renovate.json).
+# Read a chart's upgrade notes before merging one: values and CRDs change between majors.
 CHARTS: dict[str, ChartPin] = {
     TRAEFIK: ChartPin(chart="traefik", version="41.5.0", repo="https://traefik.github.io/charts"),
-    # Upstream ingress-nginx was retired in March 2026: 4.14.3 (controller v1.14.3) is kept for
+    # Upstream ingress-nginx was retired in March 2026: 4.14.5 (controller v1.14.5), its last release, is kept for
     # clusters that still run it; new clusters use Traefik.
-    INGRESS_NGINX: ChartPin(chart="ingress-nginx", version="4.14.3", repo="https://kubernetes.github.io/ingress-nginx"),
+    INGRESS_NGINX: ChartPin(chart="ingress-nginx", version="4.14.5", repo="https://kubernetes.github.io/ingress-nginx"),
     CERT_MANAGER: ChartPin(chart="cert-manager", version="v1.21.2", repo="oci://quay.io/jetstack/charts"),
     KUBE_PROMETHEUS_STACK: ChartPin(
         chart="kube-prometheus-stack", version="89.2.3", repo="https://prometheus-community.github.io/helm-charts"
@@ -91,11 +92,12 @@ CHART_CAPABLE = (TRAEFIK,)
 
 # The Pod Security level each add-on's namespace enforces: the strictest its pods pass.
 POD_SECURITY = {
-    # Restricted once the pod gets a RuntimeDefault seccomp profile (set in the values below).
+    # Chart 41.x defaults: non-root 65532, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped.
     TRAEFIK: "restricted",
-    # The controller binds 80/443 as a non-root user through the NET_BIND_SERVICE file capability,
-    # which needs privilege escalation: restricted forbids that.
-    INGRESS_NGINX: "baseline",
+    # Chart 4.14.5 defaults: the controller runs as 101 with RuntimeDefault seccomp, no privilege escalation, all
+    # capabilities dropped but NET_BIND_SERVICE (the one restricted allows adding back, for ports 80/443); the
+    # admission-webhook jobs run as 65532 with the same settings and nothing added.
+    INGRESS_NGINX: "restricted",
     # The chart's pods run non-root, read-only, all capabilities dropped, RuntimeDefault seccomp.
     CERT_MANAGER: "restricted",
     # node-exporter reads the node through hostNetwork, hostPID and hostPath mounts.
@@ -312,8 +314,6 @@ def ingress_controller_values(
     if controller == TRAEFIK:
         values: dict[str, Any] = {
             "ingressClass": {"enabled": True, "isDefaultClass": False, "name": class_name},
-            # Merged into the chart's default (non-root 65532): the last piece restricted needs.
-            "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         }
         if routing != ROUTING_GATEWAY:
             # Chart >= 39 nests entry-point HTTP options under `http` (upstream syntax).
@@ -352,11 +352,19 @@ def cert_manager_values(routing: str) -> dict[str, Any]:
     return values
 
 
+# Helm installs a chart's CRDs on first install only; kube-prometheus-stack's upgrade job (a pre-install/pre-upgrade
+# hook running `kubectl apply --server-side` on the new CRDs) keeps them in step with each chart bump. Its busybox
+# image defaults to `latest`: pinned here.
+CRD_UPGRADE_BUSYBOX_TAG = "1.37.0"
+
+
 def monitoring_values(release_name: str) -> dict[str, Any]:
     """Prometheus selects ServiceMonitors and PrometheusRules labelled ``release: <release>``, in any
-    namespace: the chart's own monitors carry that label, and so do the app's."""
+    namespace: the chart's own monitors carry that label, and so do the app's. The CRDs are upgraded
+    with the chart (``crds.upgradeJob``)."""
     selector = {"matchLabels": {"release": release_name}}
     return {
+        "crds": {"upgradeJob": {"enabled": True, "image": {"busybox": {"tag": CRD_UPGRADE_BUSYBOX_TAG}}}},
         "prometheus": {
             "prometheusSpec": {
                 "serviceMonitorSelector": selector,

@@ -96,7 +96,7 @@ def test_ingress_nginx_release_uses_its_pinned_chart_version_and_source(mocks: R
 def test_pins_are_exact_released_versions() -> None:
     assert {addon: pin["version"] for addon, pin in CHARTS.items()} == {
         "traefik": "41.5.0",
-        "ingress-nginx": "4.14.3",
+        "ingress-nginx": "4.14.5",
         "cert-manager": "v1.21.2",
         "kube-prometheus-stack": "89.2.3",
     }
@@ -140,7 +140,8 @@ def test_traefik_redirects_http_to_https_at_the_entry_point(mocks: Recorder) -> 
         "permanent": True,
     }
     assert values["ingressClass"] == {"enabled": True, "isDefaultClass": False, "name": "traefik"}
-    assert values["podSecurityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    # The chart already runs the pod with RuntimeDefault seccomp as non-root: nothing of ours overrides that.
+    assert "podSecurityContext" not in values
     assert (platform.ingress_controller, platform.ingress_class_name) == ("traefik", "traefik")
 
 
@@ -149,12 +150,12 @@ def test_ingress_nginx_is_selectable_with_its_class_and_redirect(mocks: Recorder
     assert "traefik" not in platform.releases
     release = _release(mocks, "ingress-nginx")
     assert release.inputs["chart"] == "ingress-nginx"
-    assert release.inputs["version"] == "4.14.3"
+    assert release.inputs["version"] == "4.14.5"
     controller = _values(release)["controller"]
     assert controller["ingressClassResource"]["name"] == controller["ingressClass"] == "nginx"
     assert controller["config"]["ssl-redirect"] == "true"
     assert mocks.named("platform-ingress-nginx-ns").metadata["labels"]["pod-security.kubernetes.io/enforce"] == (
-        "baseline"
+        "restricted"
     )
     assert platform.ingress_class_name == "nginx"
 
@@ -162,6 +163,13 @@ def test_ingress_nginx_is_selectable_with_its_class_and_redirect(mocks: Recorder
 def test_cert_manager_installs_its_crds(mocks: Recorder) -> None:
     _build()
     assert _values(_release(mocks, "cert-manager"))["crds"] == {"enabled": True, "keep": True}
+
+
+def test_kube_prometheus_stack_upgrades_its_crds_with_each_chart_bump_from_a_pinned_image(mocks: Recorder) -> None:
+    _build()
+    job = _values(_release(mocks, "kube-prometheus-stack"))["crds"]["upgradeJob"]
+    assert job["enabled"] is True
+    assert job["image"]["busybox"]["tag"] == "1.37.0"
 
 
 def test_prometheus_selects_the_label_platform_hands_out(mocks: Recorder) -> None:
