@@ -22,10 +22,17 @@ step() { printf '\n==> %s\n' "$*"; }
 step "setup"
 scripts/setup.sh
 
+# shellcheck source=scripts/lib/local-stack.sh
+. scripts/lib/local-stack.sh
+
+step "pulumi CLI"
+local_stack_use_pulumi
+local_stack_toolchain_notice
+
 up_flags=()
 if [ -z "${KUBECONFIG:-}" ]; then
-  step "toolchain (Pulumi engine, local control plane, node runtime)"
-  scripts/toolchain.sh build pulumi cluster node
+  step "toolchain (local control plane, node runtime)"
+  scripts/toolchain.sh build cluster node
   step "local cluster (control plane and a real node; images built on this machine)"
   scripts/cluster.sh up
   export KUBECONFIG="$STATE_DIR/kubeconfig"
@@ -37,20 +44,14 @@ if [ -z "${KUBECONFIG:-}" ]; then
   # The state outlives the cluster (`--down` deletes the cluster, not the stack): read what the
   # cluster really holds first, so that objects missing from a new cluster are created again.
   up_flags+=(--refresh)
-else
-  step "toolchain (Pulumi engine)"
-  scripts/toolchain.sh build pulumi
 fi
-eval "$(scripts/toolchain.sh env pulumi)"
 
-mkdir -p "$STATE_DIR/backend"
-export PULUMI_BACKEND_URL="file://$STATE_DIR/backend"
-# For the local file backend only: a real team sets its own passphrase or a KMS secrets provider.
-export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-webstack-dev-only}
+# Nothing here writes into the repository: the stack's salt and config copy live in the state dir.
+local_stack_use_backend
+config_file=$(local_stack_config "$stack")
 
 step "pulumi up --stack $stack (backend $PULUMI_BACKEND_URL, cluster ${KUBECONFIG})"
-pulumi stack select --create "$stack" --non-interactive
-pulumi up --stack "$stack" --yes --non-interactive ${up_flags[@]+"${up_flags[@]}"}
+pulumi up --stack "$stack" --config-file "$config_file" --yes --non-interactive ${up_flags[@]+"${up_flags[@]}"}
 pulumi stack output --stack "$stack"
 
 if [ -n "${WEBSTACK_LOCAL_CLUSTER:-}" ]; then

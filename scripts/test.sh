@@ -22,6 +22,7 @@ step "lint and type-check"
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/python scripts/gen_config.py --check
+scripts/renovate-check.sh
 
 run_pytest() {
   # pytest exits 5 when it collected nothing: for us that is a failure, not a pass.
@@ -53,8 +54,15 @@ if [ -d tests/engine ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql
   fi
   step "toolchain"
-  scripts/toolchain.sh build
-  eval "$(scripts/toolchain.sh env)"
+  # An installed pulumi (new enough) is used as it is, with its own plugins; else the project's toolchain, with the
+  # YAML language host the examples need (an installed pulumi bundles one).
+  eval "$(scripts/toolchain.sh pulumi-env)"
+  groups=(linters cluster node)
+  if [ "$WEBSTACK_PULUMI" = built ]; then
+    groups+=(yaml)
+  fi
+  scripts/toolchain.sh build "${groups[@]}"
+  eval "$(scripts/toolchain.sh env "${groups[@]}")"
   step "engine tests (real pulumi preview/up in render mode, third-party linters)"
   run_pytest -q -m engine tests/engine
 fi
