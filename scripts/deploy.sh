@@ -51,7 +51,7 @@ local_stack_use_backend
 config_file=$(local_stack_config "$stack")
 
 step "pulumi up --stack $stack (backend $PULUMI_BACKEND_URL, cluster ${KUBECONFIG})"
-pulumi up --stack "$stack" --config-file "$config_file" --yes --non-interactive ${up_flags[@]+"${up_flags[@]}"}
+local_stack_pulumi up --stack "$stack" --config-file "$config_file" --yes --non-interactive ${up_flags[@]+"${up_flags[@]}"}
 pulumi stack output --stack "$stack"
 
 if [ -n "${WEBSTACK_LOCAL_CLUSTER:-}" ]; then

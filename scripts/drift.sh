@@ -30,6 +30,8 @@ export WEBSTACK_STATE_DIR=$STATE_DIR
 if [[ -z "${KUBECONFIG:-}" ]]; then
   [[ -f "$STATE_DIR/kubeconfig" ]] || fail "KUBECONFIG is not set and the bundled cluster has no kubeconfig ($STATE_DIR/kubeconfig)"
   export KUBECONFIG="$STATE_DIR/kubeconfig"
+  # As scripts/deploy.sh runs the program for the bundled cluster.
+  export WEBSTACK_LOCAL_CLUSTER=1
 fi
 
 # shellcheck source=scripts/lib/local-stack.sh
@@ -45,10 +47,26 @@ else
 fi
 [[ -f "$config_file" ]] || fail "no stack file ${config_file}"
 
+# A refresh does not run the program: the Kubernetes provider reads the cluster through the kubeconfig recorded in
+# the state at the last deployment (the path KUBECONFIG named then). Refuse to report on another cluster than the
+# one KUBECONFIG names now.
+recorded="$(pulumi stack export --stack "$stack" --show-secrets 2>/dev/null | python3 -c '
+import json, sys
+for r in json.load(sys.stdin).get("deployment", {}).get("resources") or []:
+    value = (r.get("inputs") or {}).get("kubeconfig")
+    if r.get("type") == "pulumi:providers:kubernetes" and isinstance(value, str) and value and "\n" not in value:
+        print(value)
+        break
+')" || fail "could not read the state of stack '${stack}'"
+if [[ -n "$recorded" && "$(readlink -f "$recorded")" != "$(readlink -f "$KUBECONFIG")" ]]; then
+  fail "stack '${stack}' reads its cluster through ${recorded} (recorded at its last deployment), not KUBECONFIG=${KUBECONFIG}: run with KUBECONFIG=${recorded}, or deploy once with the new kubeconfig"
+fi
+
 out="$(mktemp)"
 err="$(mktemp)"
 trap 'rm -f "$out" "$err"' EXIT
 printf 'drift: refreshing %s against %s (nothing is changed)\n' "$stack" "${KUBECONFIG}" >&2
 rc=0
-pulumi refresh --preview-only --json --non-interactive --stack "$stack" --config-file "$config_file" >"$out" 2>"$err" || rc=$?
+pulumi refresh --preview-only --json --non-interactive --stack "$stack" --config-file "$config_file" >"$out" 2>"$err" ||
+  rc=$?
 python3 scripts/lib/drift_report.py "$out" "$err" "$rc"

@@ -97,7 +97,7 @@ last_build_seconds() {
 # Runs in the background until killed; its sleep holds no pipe of ours, so killing it never delays a reader.
 progress() {
   local group="$1" log_file="$2" start="$3" estimate="$4" now elapsed current tail
-  while sleep "${WEBSTACK_PROGRESS_INTERVAL:-30}" </dev/null >/dev/null 2>&1; do
+  while sleep "${WEBSTACK_PROGRESS_INTERVAL:-30}" >/dev/null 2>&1; do
     now=$(date +%s)
     elapsed=$((now - start))
     current="$(sed -n 's/.*step: //p' "$log_file" 2>/dev/null | tail -n 1)"

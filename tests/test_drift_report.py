@@ -63,8 +63,11 @@ def test_status_and_bookkeeping_fields_alone_are_no_drift() -> None:
 
 
 def test_a_changed_field_is_drift_naming_resource_and_field_with_both_values() -> None:
-    code, lines = _report(_step("update", _deployment(1), _deployment(3)))
+    old, new = _deployment(1), _deployment(3)
+    old["__inputs"], new["__inputs"] = {"spec": {"replicas": 1}}, {"spec": {"replicas": 3}}
+    code, lines = _report(_step("update", old, new))
     assert code == 1
+    assert not any("__inputs" in line for line in lines), "the provider's copy of the inputs repeats the change"
     assert "DRIFT update Deployment web-deployment (kubernetes:apps/v1:Deployment)" in lines
     assert "    spec.replicas: 1 -> 3" in lines
 
@@ -98,11 +101,14 @@ def test_the_stack_and_providers_are_not_reported() -> None:
     assert _report(stack, provider)[0] == 0
 
 
-def test_a_failed_refresh_is_an_error_with_its_diagnostics_not_drift() -> None:
-    digest = {"diagnostics": [{"severity": "error", "message": "configured Kubernetes cluster is unreachable"}]}
+def test_a_failed_refresh_is_an_error_with_its_reason_once_not_drift() -> None:
+    failed = {"severity": "error", "message": "failed to read resource state due to unreachable cluster"}
+    reason = {"severity": "warning", "message": "configured Kubernetes cluster is unreachable: bad kubeconfig"}
+    other = {"severity": "warning", "message": "local cluster: cert-manager is off"}
+    digest = {"diagnostics": [failed, reason, failed, other]}
     code, lines = DRIFT.report(json.dumps(digest), "", 255)
     assert code == 2
-    assert any("cluster is unreachable" in line for line in lines)
+    assert lines[1:] == [f"  {reason['message']}", f"  {failed['message']}"]
 
 
 def test_output_that_is_not_json_is_an_error_even_with_exit_zero() -> None:

@@ -16,8 +16,9 @@ from typing import Any
 
 NO_DRIFT, DRIFT, ERROR = 0, 1, 2
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
-# Volatile bookkeeping the API server rewrites on every write: never drift by itself.
-VOLATILE = ("metadata.resourceVersion", "metadata.managedFields", "metadata.generation", "status")
+# Volatile bookkeeping the API server rewrites on every write: never drift by itself. `__inputs` is the Kubernetes
+# provider's copy of the inputs it read back: the same change again, under another name.
+VOLATILE = ("metadata.resourceVersion", "metadata.managedFields", "metadata.generation", "status", "__inputs")
 
 
 def _is_secret(value: Any) -> bool:
@@ -85,11 +86,17 @@ def report(stdout: str, stderr: str, code: int) -> tuple[int, list[str]]:
         digest = json.loads(stdout) if stdout.strip() else None
     except json.JSONDecodeError:
         digest = None
-    errors = []
+    errors: list[str] = []
     if isinstance(digest, dict):
-        errors = [d.get("message", "").strip() for d in digest.get("diagnostics") or [] if d.get("severity") == "error"]
+        # Each resource repeats the same failure: once each, the provider's reason (a warning) first.
+        for severity in ("warning", "error"):
+            for d in digest.get("diagnostics") or []:
+                message = d.get("message", "").strip()
+                wanted = severity == "error" or "unreachable" in message
+                if d.get("severity") == severity and wanted and message and message not in errors:
+                    errors.append(message)
     if code != 0 or not isinstance(digest, dict):
-        detail = [e for e in errors if e] or stderr.strip().splitlines()[-15:] or ["pulumi gave no output"]
+        detail = errors or stderr.strip().splitlines()[-15:] or ["pulumi gave no output"]
         return ERROR, [f"drift: error: the refresh failed (pulumi exit {code}); nothing can be said about drift:"] + [
             f"  {line}" for line in detail
         ]

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/deploy.sh and scripts/drift.sh (from the repository root): a pulumi CLI, the local file backend
 # and each stack's per-machine config, none of which writes into the repository.
 #
@@ -36,6 +37,18 @@ local_stack_toolchain_notice() {
       "kubernetes provider" "$sdk_k8s" "${k8s} (newer commits not served)" "$sdk_k8s" \
       "random provider" "$sdk_random" "a stand-in for RandomPassword" "$sdk_random"
   } >&2
+}
+
+# local_stack_pulumi ARGS...: `pulumi ARGS`. With the built toolchain, without the engine's per-run notes that restate
+# the table above: the plugin version check (PULUMI_DEV skips only that, and unhides some `pulumi package` commands)
+# and "using pulumi-resource-... from $PATH". Exit status: pulumi's (the caller runs with pipefail).
+local_stack_pulumi() {
+  if [[ "${WEBSTACK_PULUMI:-}" != built ]]; then
+    pulumi "$@"
+    return
+  fi
+  # shellcheck disable=SC2016 # a literal $PATH in the pattern
+  PULUMI_DEV=true pulumi "$@" 2>&1 | sed -E '/warning: using pulumi-(resource|language|analyzer)-[a-z0-9-]+ from \$PATH at /d'
 }
 
 # local_stack_use_backend: the file backend under the state directory, and the development passphrase unless the

@@ -2,8 +2,7 @@
 
 It runs before the lifecycle module's session cluster starts (file order): one real node per machine.
 
-Run from a copy of the project (``pulumi stack select --create`` writes the stack's
-``encryptionsalt`` into ``Pulumi.dev.yaml``) with its own ``WEBSTACK_STATE_DIR`` and cluster name,
+Run from a copy of the project with its own ``WEBSTACK_STATE_DIR`` and cluster name,
 and no ``KUBECONFIG``: the script builds (or finds) the toolchain, starts the cluster and deploys
 ``dev``. Then ``--down`` deletes the cluster while the stack's state stays, and a second deploy must
 put every object back onto the new, empty cluster.

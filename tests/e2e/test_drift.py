@@ -75,23 +75,40 @@ def test_a_kubectl_scale_is_reported_naming_the_deployment_and_its_replicas(depl
 
 
 def test_a_label_edit_is_reported_naming_the_service_and_the_label(deployed: Deployed) -> None:
-    deployed.kubectl_ok("label", "service/web", "-n", NAMESPACE, "edited-by=hand")
+    # An edit of a label the program sets (a label only another field manager added is not the program's: server-side
+    # apply leaves it alone, and so does the refresh).
+    label = "app.kubernetes.io/part-of"
+    original = deployed.cluster.get_json("service/web", "-n", NAMESPACE)["metadata"]["labels"][label]
+    deployed.kubectl_ok("label", "service/web", "-n", NAMESPACE, f"{label}=edited-by-hand", "--overwrite")
     try:
         result = deployed.drift()
         assert result.returncode == 1, result.explain()
         assert "Service web-service" in result.stdout, result.stdout
-        assert 'metadata.labels.edited-by: (absent) -> "hand"' in result.stdout, result.stdout
+        assert f'metadata.labels.{label}: "{original}" -> "edited-by-hand"' in result.stdout, result.stdout
         assert "Deployment" not in result.stdout, "the scale was undone: only the label should be reported"
     finally:
-        deployed.kubectl_ok("label", "service/web", "-n", NAMESPACE, "edited-by-")
+        deployed.kubectl_ok("label", "service/web", "-n", NAMESPACE, f"{label}={original}", "--overwrite")
 
 
-def test_a_broken_kubeconfig_is_an_error_not_drift(deployed: Deployed, tmp_path: Path) -> None:
-    broken = tmp_path / "kubeconfig"
-    broken.write_text("apiVersion: v1\nkind: Config\nclusters: [this is not a kubeconfig\n")
-    result = deployed.drift(KUBECONFIG=str(broken))
+def test_a_broken_kubeconfig_is_an_error_not_drift(deployed: Deployed) -> None:
+    # The kubeconfig the stack reads its cluster through, garbled (as a bad edit or a truncated copy would leave it).
+    kubeconfig = deployed.cluster.kubeconfig
+    good = kubeconfig.read_text()
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: [this is not a kubeconfig\n")
+    try:
+        result = deployed.drift()
+    finally:
+        kubeconfig.write_text(good)
     assert result.returncode == 2, result.explain()
-    assert "drift: error" in result.stderr
+    assert "drift: error: the refresh failed" in result.stderr
+
+
+def test_a_kubeconfig_other_than_the_stacks_is_an_error_not_drift(deployed: Deployed, tmp_path: Path) -> None:
+    other = tmp_path / "kubeconfig"
+    other.write_text(deployed.cluster.kubeconfig.read_text())
+    result = deployed.drift(KUBECONFIG=str(other))
+    assert result.returncode == 2, result.explain()
+    assert "recorded at its last deployment" in result.stderr
 
 
 def test_after_undoing_the_edits_there_is_no_drift_again(deployed: Deployed) -> None:
