@@ -47,7 +47,15 @@ def deployed(kubectl_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     project = copy_project(ROOT, workdir)
     cluster = Cluster(name=f"e2e-drift-{secrets.token_hex(3)}", state_dir=workdir / "state", kubectl_bin=kubectl_bin)
     env = base_env()
-    env.update({"WEBSTACK_STATE_DIR": str(cluster.state_dir), "WEBSTACK_CLUSTER_NAME": cluster.name})
+    # A control plane with fake nodes: the one real node per machine belongs to the session's cluster, and drift
+    # is about what the API server holds, not about running containers.
+    env.update(
+        {
+            "WEBSTACK_STATE_DIR": str(cluster.state_dir),
+            "WEBSTACK_CLUSTER_NAME": cluster.name,
+            "WEBSTACK_CLUSTER_NODE": "fake",
+        }
+    )
     try:
         up = run([str(project / "scripts" / "deploy.sh")], cwd=project, env=env, timeout=TIMEOUT)
         REPORT.time("drift: deploy.sh dev", up)
