@@ -191,7 +191,12 @@ EOF
 }
 
 bootstrap_manifests() {
-  local i zone
+  local i zone taints=""
+  # Beside the real node, only pods that ask for a fake node land on one (tests that need several nodes); without
+  # it (WEBSTACK_CLUSTER_NODE=fake) the fake nodes are the cluster, and every pod must be able to land there.
+  if [[ "$NODE_MODE" == real ]]; then
+    taints=$'  taints:\n  - key: kwok.x-k8s.io/node\n    value: fake\n    effect: NoSchedule'
+  fi
   for ((i = 0; i < NODE_COUNT; i++)); do
     zone="${ZONES[$((i % ${#ZONES[@]}))]}"
     cat <<EOF
@@ -217,11 +222,7 @@ spec:
   podCIDR: 10.244.$i.0/24
   podCIDRs:
   - 10.244.$i.0/24
-  # Only pods that ask for a fake node land here (tests that need several nodes).
-  taints:
-  - key: kwok.x-k8s.io/node
-    value: fake
-    effect: NoSchedule
+${taints}
 status:
   addresses:
   # TEST-NET-2: nothing ever connects to a fake node's kubelet.
