@@ -1,7 +1,7 @@
 """The GitHub workflows (``.github/workflows``), linted offline by actionlint from the ``linters`` toolchain group.
 
 actionlint checks the workflow syntax, expressions, job graph, the inputs given to known actions
-(``pulumi/actions@v6`` among them) and to the local composite action, and the ``run:`` scripts
+(``pulumi/actions`` among them) and to the local composite action, and the ``run:`` scripts
 with shellcheck when it is on PATH. The output is kept in ``bench/out/actionlint.txt``.
 """
 
