@@ -67,7 +67,7 @@ def test_default_installs_traefik_cert_manager_and_monitoring(mocks: Recorder) -
 # What each release must install, written out: (chart input, version, repositoryOpts or None for OCI).
 PINNED: dict[str, tuple[str, str, dict[str, str] | None]] = {
     "traefik": ("traefik", "41.5.0", {"repo": "https://traefik.github.io/charts"}),
-    "ingress-nginx": ("ingress-nginx", "4.14.3", {"repo": "https://kubernetes.github.io/ingress-nginx"}),
+    "ingress-nginx": ("ingress-nginx", "4.14.5", {"repo": "https://kubernetes.github.io/ingress-nginx"}),
     "cert-manager": ("oci://quay.io/jetstack/charts/cert-manager", "v1.21.2", None),
     "kube-prometheus-stack": (
         "kube-prometheus-stack",
