@@ -7,6 +7,7 @@ as the administrator, then kubectl impersonating the preview identity (``--as``)
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -46,9 +47,24 @@ def cluster(kubectl_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         ):
             result = made.kubectl(*args)
             assert result.ok, result.explain()
+        _wait_for_the_policy(made)
         yield made
     finally:
         run([str(ROOT / "scripts" / "cluster.sh"), "down"], env=env, timeout=300)
+
+
+def _wait_for_the_policy(cluster: Cluster, tries: int = 60) -> None:
+    """The API server enforces a new admission policy once its policy cache has it (a second or so): until a real
+    write by the preview identity is denied, remove what got through and try again (bounded)."""
+    start = time.perf_counter()
+    for _ in range(tries):
+        probe = cluster.kubectl("--as", PREVIEW, "create", "configmap", "policy-ready-probe", "-n", "webstack-dev")
+        if not probe.ok and "may only make dry-run writes" in probe.output:
+            REPORT.fact(f"rbac: admission policy enforced {time.perf_counter() - start:.1f} s after it was applied")
+            return
+        cluster.kubectl("delete", "configmap", "policy-ready-probe", "-n", "webstack-dev", "--ignore-not-found")
+        time.sleep(0.5)
+    raise AssertionError(f"the admission policy was not enforced after {tries} tries: {probe.explain()}")
 
 
 def _apply_as(cluster: Cluster, user: str, *extra: str) -> Result:
