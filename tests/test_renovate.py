@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from components.database import DEFAULT_EXPORTER_IMAGE, DEFAULT_IMAGE
 from components.platform import CHARTS, CRD_UPGRADE_BUSYBOX_TAG
+from components.postgres.monitoring import DEFAULT_EXPORTER_IMAGE
+from components.postgres.server import DEFAULT_IMAGE
 from tests.harness import ROOT
 
 CONFIG: dict[str, Any] = json.loads((ROOT / "renovate.json").read_text())
