@@ -180,7 +180,7 @@ node_network_up() {
 # The chains kubelet, kube-proxy and kube-router made (KUBE-*, in every table of both families), kube-router's
 # ipsets, and the netfilter tables that did not exist before the node and hold no rule now.
 remove_kube_chains() {
-  local cmd table rule chain family name
+  local cmd table rule chain family name chains
   for cmd in iptables ip6tables; do
     command -v "$cmd" >/dev/null || continue
     for table in filter nat mangle raw; do
@@ -188,12 +188,14 @@ remove_kube_chains() {
         # shellcheck disable=SC2086  # the rule's words, as iptables printed them
         eval "$cmd -w -t $table -D ${rule#-A }" 2>/dev/null || true
       done < <("$cmd" -w -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-')
-      while read -r chain; do
+      # Flush them all before deleting any: KUBE-* chains jump to one another.
+      mapfile -t chains < <("$cmd" -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}')
+      for chain in "${chains[@]}"; do
         "$cmd" -w -t "$table" -F "$chain" 2>/dev/null || true
-      done < <("$cmd" -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}')
-      while read -r chain; do
+      done
+      for chain in "${chains[@]}"; do
         "$cmd" -w -t "$table" -X "$chain" 2>/dev/null || true
-      done < <("$cmd" -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}')
+      done
     done
   done
   # kube-router's ipsets, once no rule refers to them (its own --cleanup-config also tries IPVS, which this
@@ -603,8 +605,8 @@ node_drain() {
 }
 
 kill_cgroup_tasks() {
-  local round f pid
-  for round in 1 2 3; do
+  local f pid
+  for _ in 1 2 3; do
     for f in /sys/fs/cgroup/*/webstack/kubepods/tasks /sys/fs/cgroup/*/webstack/kubepods/*/tasks \
       /sys/fs/cgroup/*/webstack/kubepods/*/*/tasks /sys/fs/cgroup/*/webstack/kubepods/*/*/*/tasks; do
       [[ -f "$f" ]] || continue
