@@ -18,9 +18,52 @@ fi
 stack=${1:-dev}
 
 step() { printf '\n==> %s\n' "$*"; }
+mkdir -p "$STATE_DIR/logs"
 
-step "setup"
-scripts/setup.sh
+# Steps that wait on the network or the disk (pip, apt, the image builds) run beside the CPU-bound toolchain build:
+# on a cold machine that overlap is minutes of the first deploy. `alongside NAME CMD...` starts one, `joined NAME`
+# waits for it and shows its log when it failed.
+declare -A ALONGSIDE=()
+alongside() {
+  local name="$1"
+  shift
+  "$@" >"$STATE_DIR/logs/$name.log" 2>&1 &
+  ALONGSIDE[$name]=$!
+  printf '    %s runs alongside (log: %s)\n' "$name" "$STATE_DIR/logs/$name.log"
+}
+# A failed step ends the deploy; what runs alongside is let finish (an apt-get cut short leaves dpkg half done).
+finish_alongside() {
+  local name
+  for name in "${!ALONGSIDE[@]}"; do
+    kill -0 "${ALONGSIDE[$name]}" 2>/dev/null || continue
+    printf 'deploy: letting %s finish (log: %s)\n' "$name" "$STATE_DIR/logs/$name.log" >&2
+    wait "${ALONGSIDE[$name]}" || true
+  done
+}
+trap finish_alongside EXIT
+joined() {
+  local name="$1" start=$SECONDS pid="${ALONGSIDE[$1]}"
+  unset "ALONGSIDE[$name]"
+  if ! wait "$pid"; then
+    tail -n 30 "$STATE_DIR/logs/$name.log" >&2
+    printf 'deploy: %s failed (full log: %s)\n' "$name" "$STATE_DIR/logs/$name.log" >&2
+    exit 1
+  fi
+  ((SECONDS - start < 2)) || printf '    waited %ds for %s\n' $((SECONDS - start)) "$name"
+}
+
+# The bundled cluster's real node needs root; without it, or with WEBSTACK_CLUSTER_NODE=fake, the cluster has
+# simulated nodes only and needs neither the node's runtime nor its images.
+local_cluster=
+real_node=
+if [ -z "${KUBECONFIG:-}" ]; then
+  local_cluster=1
+  [ "${WEBSTACK_CLUSTER_NODE:-real}" = real ] && [ "$(id -u)" = 0 ] && real_node=1
+fi
+
+step "setup (python packages${real_node:+; Debian packages and images for the node})"
+alongside setup scripts/setup.sh
+[ -n "$real_node" ] && alongside node-prepare scripts/cluster.sh prepare
 
 # shellcheck source=scripts/lib/local-stack.sh
 . scripts/lib/local-stack.sh
@@ -30,10 +73,11 @@ local_stack_use_pulumi
 local_stack_toolchain_notice
 
 up_flags=()
-if [ -z "${KUBECONFIG:-}" ]; then
-  step "toolchain (local control plane, node runtime)"
-  scripts/toolchain.sh build cluster node
-  step "local cluster (control plane and a real node; images built on this machine)"
+if [ -n "$local_cluster" ]; then
+  step "toolchain (local control plane${real_node:+, node runtime})"
+  scripts/toolchain.sh build cluster ${real_node:+node}
+  step "local cluster (control plane${real_node:+ and a real node; images built on this machine})"
+  [ -n "$real_node" ] && joined node-prepare
   scripts/cluster.sh up
   export KUBECONFIG="$STATE_DIR/kubeconfig"
   # The bundled cluster has no internet: the add-on charts come from the project's local charts, and
@@ -46,6 +90,7 @@ if [ -z "${KUBECONFIG:-}" ]; then
   up_flags+=(--refresh)
 fi
 
+joined setup
 # Nothing here writes into the repository: the stack's salt and config copy live in the state dir.
 local_stack_use_backend
 config_file=$(local_stack_config "$stack")
@@ -54,7 +99,7 @@ step "pulumi up --stack $stack (backend $PULUMI_BACKEND_URL, cluster ${KUBECONFI
 local_stack_pulumi up --stack "$stack" --config-file "$config_file" --yes --non-interactive ${up_flags[@]+"${up_flags[@]}"}
 pulumi stack output --stack "$stack"
 
-if [ -n "${WEBSTACK_LOCAL_CLUSTER:-}" ]; then
+if [ -n "$local_cluster" ]; then
   namespace=$(pulumi stack output --stack "$stack" namespace)
   service=$(pulumi stack output --stack "$stack" service_name)
   kubectl_bin="$(scripts/toolchain.sh bin-path cluster)/kubectl"

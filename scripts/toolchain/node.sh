@@ -7,14 +7,14 @@
 #
 # Produces in OUT_BIN_DIR:
 #   containerd containerd-shim-runc-v2 ctr     (github.com/containerd/containerd/v2)
-#   coredns                                    (github.com/coredns/coredns)
+#   coredns                                    (github.com/coredns/coredns: the plugins the node uses, node-coredns.go)
 #   kube-router                                (github.com/cloudnativelabs/kube-router/v2: NetworkPolicy only)
 set -euo pipefail
 
 # --- pins -----------------------------------------------------------------------------------------------------------
 # containerd v2: implements the CRI RuntimeConfig call that kubelet 1.36 asks for (Debian's 1.6 lacks it).
 CONTAINERD_VERSION=v2.4.2
-# CoreDNS: the cluster DNS; built with its default plugin set (plugin.cfg of the release).
+# CoreDNS: the cluster DNS; built with the plugins the node's Corefile uses (node-coredns.go), at this release.
 COREDNS_VERSION=v1.15.0
 # kube-router: the NetworkPolicy enforcer, run with its firewall controller only. Its published advisory
 # (GHSA-v5mh-h5hx-7v92) is in the BGP routing controller (--run-router), which the node never starts.
@@ -24,6 +24,8 @@ KUBE_ROUTER_VERSION=v2.1.0
 # ---------------------------------------------------------------------------------------------------------------------
 
 readonly GROUP=node
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
 STEP=setup
 say() { printf '[toolchain:%s] %s\n' "$GROUP" "$*"; }
 on_exit() {
@@ -60,9 +62,18 @@ t=$SECONDS
   "github.com/containerd/containerd/v2/cmd/ctr@${CONTAINERD_VERSION}")
 say "containerd built in $((SECONDS - t))s"
 
-step "coredns: build"
+step "coredns: build (plugins bind, errors, cache, kubernetes)"
 t=$SECONDS
-(cd "$WORK" && GOBIN="$OUT" go install -ldflags "-s -w" "github.com/coredns/coredns@${COREDNS_VERSION}")
+mkdir -p "$WORK/coredns"
+cp "$HERE/node-coredns.go" "$WORK/coredns/main.go"
+# The release has no replace directives: requiring it in a wrapper module gives its own dependency versions.
+(cd "$WORK/coredns" && go mod init local/webstack-coredns >/dev/null 2>&1 &&
+  go get "github.com/coredns/coredns@${COREDNS_VERSION}" &&
+  go get "github.com/coredns/coredns/coremain@${COREDNS_VERSION}" \
+    "github.com/coredns/coredns/plugin/bind@${COREDNS_VERSION}" "github.com/coredns/coredns/plugin/cache@${COREDNS_VERSION}" \
+    "github.com/coredns/coredns/plugin/errors@${COREDNS_VERSION}" "github.com/coredns/coredns/plugin/kubernetes@${COREDNS_VERSION}" &&
+  [[ "$(go list -m -f '{{.Version}}' github.com/coredns/coredns)" == "$COREDNS_VERSION" ]] &&
+  go build -ldflags "-s -w" -o "$OUT/coredns" .)
 say "coredns built in $((SECONDS - t))s"
 
 step "kube-router: build"
@@ -80,6 +91,11 @@ v="$("$OUT/coredns" -version)"
 v="${v%%$'\n'*}"
 say "coredns -version: $v"
 grep -q "CoreDNS-${COREDNS_VERSION#v}" <<<"$v" || { say "unexpected coredns version"; exit 1; }
+v="$("$OUT/coredns" -plugins | tr -s ' \n' ' ')"
+say "coredns plugins: $v"
+for p in bind cache errors kubernetes; do
+  grep -qw "$p" <<<"$v" || { say "coredns lacks the plugin $p that the node's Corefile uses"; exit 1; }
+done
 
 v="$("$OUT/kube-router" --version 2>&1)"
 v="${v%%$'\n'*}"
