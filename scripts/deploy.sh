@@ -18,39 +18,10 @@ fi
 stack=${1:-dev}
 
 step() { printf '\n==> %s\n' "$*"; }
-mkdir -p "$STATE_DIR/logs"
 
-# Steps that wait on the network or the disk (pip, apt, the image builds) run beside the CPU-bound toolchain build:
-# on a cold machine that overlap is minutes of the first deploy. `alongside NAME CMD...` starts one, `joined NAME`
-# waits for it and shows its log when it failed.
-declare -A ALONGSIDE=()
-alongside() {
-  local name="$1"
-  shift
-  "$@" >"$STATE_DIR/logs/$name.log" 2>&1 &
-  ALONGSIDE[$name]=$!
-  printf '    %s runs alongside (log: %s)\n' "$name" "$STATE_DIR/logs/$name.log"
-}
-# A failed step ends the deploy; what runs alongside is let finish (an apt-get cut short leaves dpkg half done).
-finish_alongside() {
-  local name
-  for name in "${!ALONGSIDE[@]}"; do
-    kill -0 "${ALONGSIDE[$name]}" 2>/dev/null || continue
-    printf 'deploy: letting %s finish (log: %s)\n' "$name" "$STATE_DIR/logs/$name.log" >&2
-    wait "${ALONGSIDE[$name]}" || true
-  done
-}
-trap finish_alongside EXIT
-joined() {
-  local name="$1" start=$SECONDS pid="${ALONGSIDE[$1]}"
-  unset "ALONGSIDE[$name]"
-  if ! wait "$pid"; then
-    tail -n 30 "$STATE_DIR/logs/$name.log" >&2
-    printf 'deploy: %s failed (full log: %s)\n' "$name" "$STATE_DIR/logs/$name.log" >&2
-    exit 1
-  fi
-  ((SECONDS - start < 2)) || printf '    waited %ds for %s\n' $((SECONDS - start)) "$name"
-}
+ALONGSIDE_LOG_DIR="$STATE_DIR/logs"
+# shellcheck source=scripts/lib/alongside.sh
+. scripts/lib/alongside.sh
 
 # The bundled cluster's real node needs root; without it, or with WEBSTACK_CLUSTER_NODE=fake, the cluster has
 # simulated nodes only and needs neither the node's runtime nor its images.

@@ -17,12 +17,18 @@ step() { printf '\n==> %s\n' "$*"; }
 step "setup"
 scripts/setup.sh
 
+STATE_DIR=${WEBSTACK_STATE_DIR:-$HOME/.local/state/webstack}
+ALONGSIDE_LOG_DIR="$STATE_DIR/logs/test"
+# shellcheck source=scripts/lib/alongside.sh
+. scripts/lib/alongside.sh
+
 step "lint and type-check"
+# Renovate's validator comes from npm (a download on a cold machine): it runs beside the lint and the unit tier.
+alongside renovate-config scripts/renovate-check.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/python scripts/gen_config.py --check
-scripts/renovate-check.sh
 
 run_pytest() {
   # pytest exits 5 when it collected nothing: for us that is a failure, not a pass.
@@ -40,19 +46,31 @@ run_pytest -q -m "not engine and not e2e" tests
 
 step "demo app (go vet, go test)"
 (cd demo && go vet ./... && go test -count=1 ./...)
+joined renovate-config
+tail -n 3 "$ALONGSIDE_LOG_DIR/renovate-config.log"
 
 if [ "$tier" = unit ]; then
   exit 0
 fi
-if [ -d tests/engine ]; then
-  # The database's shell scripts (roles, backup, restore) are tested against a real server.
-  if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
-    step "PostgreSQL server (Debian package) for the database scripts' tests"
-    sudo=""
+# Debian packages and the node's images (cached on their inputs): installs and downloads, run beside the toolchain.
+packages_and_images() {
+  if [ -d tests/engine ] && ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+    # The database's shell scripts (roles, backup, restore) are tested against a real server.
+    echo "PostgreSQL server (Debian package) for the database scripts' tests"
+    local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql
   fi
+  if [ -d tests/e2e ]; then
+    echo "real node: Debian packages and images"
+    scripts/cluster.sh prepare
+  fi
+}
+step "Debian packages (PostgreSQL, the real node's) and the node's images"
+alongside packages-and-images packages_and_images
+
+if [ -d tests/engine ]; then
   step "toolchain"
   # An installed pulumi (new enough) is used as it is, with its own plugins; else the project's toolchain, with the
   # YAML language host the examples need (an installed pulumi bundles one).
@@ -63,12 +81,12 @@ if [ -d tests/engine ]; then
   fi
   scripts/toolchain.sh build "${groups[@]}"
   eval "$(scripts/toolchain.sh env "${groups[@]}")"
+  joined packages-and-images
   step "engine tests (real pulumi preview/up in render mode, third-party linters)"
   run_pytest -q -m engine tests/engine
 fi
 if [ -d tests/e2e ]; then
-  step "real node: Debian packages and images (cached on their inputs)"
-  scripts/cluster.sh prepare
+  [ -n "${ALONGSIDE[packages-and-images]:-}" ] && joined packages-and-images
   step "e2e tests (local control plane and a real node: images, containers, traffic, data)"
   run_pytest -q -m e2e tests/e2e
 fi

@@ -150,6 +150,16 @@ def test_a_long_build_names_its_step_and_elapsed_time_and_then_the_last_cold_bui
     assert re.search(r"elapsed, about 0m\d\ds left \(last cold build: 0m\d\ds\)", second.stderr), second.stderr
 
 
+def test_a_first_cold_build_of_a_known_group_counts_down_from_the_measured_reference(tmp_path: Path) -> None:
+    # No durations recorded on this machine yet: the driver's own figure for the group stands in.
+    driver = _driver(tmp_path, ("cluster", SLOW_GROUP))
+    result = _run(driver, tmp_path, "build", "cluster", WEBSTACK_PROGRESS_INTERVAL="1")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"cluster: building into .* \(the cold build on 2 quiet cores took \d+m\d\ds\)", result.stderr)
+    assert re.search(r"elapsed, about \d+m\d\ds left \(cold build on 2 quiet cores: \d+m\d\ds\)", result.stderr)
+    assert "no earlier build measured" not in result.stderr
+
+
 def test_a_cached_group_is_not_built_again(tmp_path: Path) -> None:
     driver = _driver(tmp_path, ("slow", SLOW_GROUP))
     assert _run(driver, tmp_path, "build", "slow").returncode == 0
