@@ -16,6 +16,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.md"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 TOOLCHAIN_HINT = 'run `scripts/toolchain.sh build` and `eval "$(scripts/toolchain.sh env)"` first'
+
+# A shell starts its background jobs with SIGINT ignored, and the pulumi processes started from here would inherit
+# that: the engine stops each plugin with SIGINT and waits 5 s for one that ignores it, on every preview and up.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 PASSPHRASE = "webstack-bench-only"
 
 

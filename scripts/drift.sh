@@ -67,6 +67,6 @@ err="$(mktemp)"
 trap 'rm -f "$out" "$err"' EXIT
 printf 'drift: refreshing %s against %s (nothing is changed)\n' "$stack" "${KUBECONFIG}" >&2
 rc=0
-pulumi refresh --preview-only --json --non-interactive --stack "$stack" --config-file "$config_file" >"$out" 2>"$err" ||
+${LOCAL_STACK_SIGINT[@]+"${LOCAL_STACK_SIGINT[@]}"} pulumi refresh --preview-only --json --non-interactive --stack "$stack" --config-file "$config_file" >"$out" 2>"$err" ||
   rc=$?
 python3 scripts/lib/drift_report.py "$out" "$err" "$rc"

@@ -4,11 +4,17 @@ hypothesis profiles of the property-based tests."""
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.harness import Recorder, install_mocks
+
+# A shell starts its background jobs with SIGINT ignored, and the pulumi processes started from here would inherit
+# that: the engine stops each plugin with SIGINT and waits 5 s for one that ignores it, on every preview and up.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # "unit" (the default) keeps the unit tier to seconds and reproducible: a fixed number of examples
 # drawn from a seed derived from each test, no example database written into the work tree.

@@ -39,16 +39,22 @@ local_stack_toolchain_notice() {
   } >&2
 }
 
+# A shell starts its background jobs with SIGINT ignored, and an ignored signal stays ignored across exec. The engine
+# stops each plugin with SIGINT and waits 5 s for one that ignores it before killing it, so from a background job
+# (`scripts/deploy.sh &` in a script) every preview, up or refresh took 5 s longer. GNU env gives pulumi the default.
+LOCAL_STACK_SIGINT=()
+env --default-signal=INT true 2>/dev/null && LOCAL_STACK_SIGINT=(env --default-signal=INT)
+
 # local_stack_pulumi ARGS...: `pulumi ARGS`. With the built toolchain, without the engine's per-run notes that restate
 # the table above: the plugin version check (PULUMI_DEV skips only that, and unhides some `pulumi package` commands)
 # and "using pulumi-resource-... from $PATH". Exit status: pulumi's (the caller runs with pipefail).
 local_stack_pulumi() {
   if [[ "${WEBSTACK_PULUMI:-}" != built ]]; then
-    pulumi "$@"
+    ${LOCAL_STACK_SIGINT[@]+"${LOCAL_STACK_SIGINT[@]}"} pulumi "$@"
     return
   fi
   # shellcheck disable=SC2016 # a literal $PATH in the pattern
-  PULUMI_DEV=true pulumi "$@" 2>&1 | sed -E '/warning: using pulumi-(resource|language|analyzer)-[a-z0-9-]+ from \$PATH at /d'
+  PULUMI_DEV=true ${LOCAL_STACK_SIGINT[@]+"${LOCAL_STACK_SIGINT[@]}"} pulumi "$@" 2>&1 | sed -E '/warning: using pulumi-(resource|language|analyzer)-[a-z0-9-]+ from \$PATH at /d'
 }
 
 # local_stack_use_backend: the file backend under the state directory, and the development passphrase unless the

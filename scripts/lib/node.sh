@@ -645,4 +645,5 @@ node_down() {
   node_network_down
   rm -rf "$NODE_DIR" "$PID_DIR"
   rm -f "$NODE_LOCK"
+  rmdir "$NODE_RUN" 2>/dev/null || true
 }
