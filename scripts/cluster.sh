@@ -28,6 +28,7 @@
 #   WEBSTACK_CLUSTER_BIN         directory with the control plane binaries (default: toolchain group cluster)
 #   WEBSTACK_NODE_BIN            directory with containerd and coredns (default: toolchain group node)
 #   WEBSTACK_CLUSTER_TIMEOUT     seconds to wait for readiness (default: 180)
+#   WEBSTACK_NODE_VOLUMES        local volumes made for the real node's claims (default: 8; 1-100)
 #   WEBSTACK_REGISTRY_PORT, WEBSTACK_KUBELET_PORT, WEBSTACK_NODE_SUBNET: see scripts/lib/node.sh
 #
 # Storage: with the real node, the default StorageClass "standard" binds claims to local volumes made

@@ -64,6 +64,8 @@ node_preflight() {
   [[ "$(id -u)" == 0 ]] || die "the real node runs containerd, kubelet and iptables: run as root, or use fake nodes only (WEBSTACK_CLUSTER_NODE=fake)"
   [[ "$NODE_SUBNET" =~ ^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$ ]] ||
     die "WEBSTACK_NODE_SUBNET: '$NODE_SUBNET' is not the first two numbers of an IPv4 address (e.g. 10.213)"
+  [[ "${WEBSTACK_NODE_VOLUMES:-8}" =~ ^([1-9][0-9]?|100)$ ]] ||
+    die "WEBSTACK_NODE_VOLUMES: '${WEBSTACK_NODE_VOLUMES}' is not a number of volumes from 1 to 100"
   [[ -d /sys/fs/cgroup/memory ]] || [[ -f /sys/fs/cgroup/cgroup.controllers ]] || die "no cgroup filesystem at /sys/fs/cgroup"
   local owner
   if [[ -f "$NODE_LOCK" ]]; then

@@ -37,6 +37,10 @@ def _down(tmp_path: Path) -> None:
             {"WEBSTACK_NODE_SUBNET": "300.1"},
             "WEBSTACK_NODE_SUBNET: '300.1' is not the first two numbers of an IPv4 address",
         ),
+        (
+            {"WEBSTACK_NODE_VOLUMES": "i=9"},
+            "WEBSTACK_NODE_VOLUMES: 'i=9' is not a number of volumes from 1 to 100",
+        ),
     ],
 )
 def test_bad_settings_are_refused_by_name(tmp_path: Path, env: dict[str, str], message: str) -> None:
