@@ -75,9 +75,18 @@ def run(
     return Result(args, code, time.perf_counter() - start, out, err)
 
 
+# Where this machine keeps its built toolchain and images: not a backend or a cluster, and a script that lost it would
+# build everything again into the default cache (and take the caller's toolchain on PATH for an installed pulumi).
+MACHINE_SETTINGS = frozenset({"WEBSTACK_CACHE"})
+
+
 def base_env() -> dict[str, str]:
     """The caller's environment less anything that would point a command at another backend or cluster."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "WEBSTACK_")) and k != "KUBECONFIG"}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if (k in MACHINE_SETTINGS or not k.startswith(("PULUMI_", "WEBSTACK_"))) and k != "KUBECONFIG"
+    }
 
 
 def pulumi_env(
