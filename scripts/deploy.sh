@@ -12,6 +12,16 @@ cd "$(dirname "$0")/.."
 STATE_DIR=${WEBSTACK_STATE_DIR:-$HOME/.local/state/webstack}
 export WEBSTACK_STATE_DIR=$STATE_DIR
 
+# The bundled cluster's real node runs containerd, kubelet and iptables, so it needs root. Without root (unless
+# WEBSTACK_CLUSTER_NODE=real asks for the node and its refusal), or with WEBSTACK_CLUSTER_NODE=fake, the cluster has
+# simulated nodes only: the API server and controllers are real, no container runs, and neither the node's runtime
+# nor its images are built.
+if [ -z "${KUBECONFIG:-}" ] && [ -z "${WEBSTACK_CLUSTER_NODE:-}" ] && [ "$(id -u)" != 0 ]; then
+  export WEBSTACK_CLUSTER_NODE=fake
+  [ "${1:-}" = "--down" ] ||
+    echo "deploy: not root, so the bundled cluster gets simulated nodes (no container runs); run as root for the real node"
+fi
+
 if [ "${1:-}" = "--down" ]; then
   exec scripts/cluster.sh down
 fi
@@ -23,13 +33,11 @@ ALONGSIDE_LOG_DIR="$STATE_DIR/logs"
 # shellcheck source=scripts/lib/alongside.sh
 . scripts/lib/alongside.sh
 
-# The bundled cluster's real node needs root; without it, or with WEBSTACK_CLUSTER_NODE=fake, the cluster has
-# simulated nodes only and needs neither the node's runtime nor its images.
 local_cluster=
 real_node=
 if [ -z "${KUBECONFIG:-}" ]; then
   local_cluster=1
-  [ "${WEBSTACK_CLUSTER_NODE:-real}" = real ] && [ "$(id -u)" = 0 ] && real_node=1
+  [ "${WEBSTACK_CLUSTER_NODE:-real}" = real ] && real_node=1
 fi
 
 step "setup (python packages${real_node:+; Debian packages and images for the node})"
@@ -70,7 +78,11 @@ step "pulumi up --stack $stack (backend $PULUMI_BACKEND_URL, cluster ${KUBECONFI
 local_stack_pulumi up --stack "$stack" --config-file "$config_file" --yes --non-interactive ${up_flags[@]+"${up_flags[@]}"}
 pulumi stack output --stack "$stack"
 
-if [ -n "$local_cluster" ]; then
+if [ -n "$local_cluster" ] && [ -z "$real_node" ]; then
+  echo
+  echo "The stack is on the bundled cluster's simulated nodes: its objects are real, its containers do not run."
+  echo "Remove the cluster with: scripts/deploy.sh --down"
+elif [ -n "$local_cluster" ]; then
   namespace=$(pulumi stack output --stack "$stack" namespace)
   service=$(pulumi stack output --stack "$stack" service_name)
   kubectl_bin="$(scripts/toolchain.sh bin-path cluster)/kubectl"
