@@ -57,7 +57,8 @@ start_fetcher() {
   local image uid
   image="$(template "['containers'][?(@.name=='${CONTAINER}')].image")"
   uid="$(template ".securityContext.runAsUser")"
-  fetcher="postgres-restore-$(date -u +%Y%m%d%H%M%S)"
+  # A random tail: the pod of a run a moment ago may still be terminating under the same second.
+  fetcher="postgres-restore-$(date -u +%Y%m%d%H%M%S)-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
   trap 'kube delete pod "$fetcher" --wait=false >/dev/null 2>&1 || true' EXIT
   kube run "$fetcher" --image="$image" --restart=Never --labels=app.kubernetes.io/part-of=webstack \
     --overrides="$(cat <<JSON

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -131,6 +132,18 @@ def test_list_shows_the_dumps_on_the_volume(cluster: Cluster) -> None:
     assert result.returncode == 0, result.stderr
     assert "app-20260101T030000Z.dump" in result.stdout
     assert not [c for c in cluster.calls() if "-i" in c], "listing restores nothing"
+
+
+def test_runs_in_the_same_second_name_their_pods_apart(cluster: Cluster) -> None:
+    # The pod of a run a moment ago may still be terminating: a second-resolution name collides.
+    for _ in range(2):
+        assert cluster.run("dev", "--list").returncode == 0
+    pods = [c[c.index("run") + 1] for c in cluster.calls() if "run" in c]
+    assert len(pods) == 2
+    assert pods[0] != pods[1]
+    assert all(re.fullmatch(r"postgres-restore-\d{14}-[0-9a-f]{8}", pod) and len(pod) <= 63 for pod in pods), pods
+    deleted = [c[c.index("pod") + 1] for c in cluster.calls() if "delete" in c]
+    assert deleted == pods, "each run deletes the pod it made"
 
 
 @pytest.mark.parametrize(
