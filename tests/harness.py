@@ -74,6 +74,8 @@ class Recorder(pulumi.runtime.Mocks):
         self.resources: list[Recorded] = []
         self._by_urn: dict[str, Recorded] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.answers: dict[str, dict[str, Any]] = {}
+        """What an invoke of a token returns (default: ``{}``)."""
 
     # pulumi.runtime.Mocks -------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -95,7 +97,7 @@ class Recorder(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         self.calls.append((args.token, dict(args.args)))
-        return {}
+        return self.answers.get(args.token, {})
 
     # queries --------------------------------------------------------------------------------
     def of_type(self, typ: str) -> list[Recorded]:
@@ -158,7 +160,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def install_mocks(stack: str = "test", config: Mapping[str, Any] | None = None) -> Recorder:
     recorder = Recorder()
-    pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(recorder))
+    pulumi.runtime.set_mocks(
+        recorder,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=RecordingMonitor(recorder),
+        organization="organization",  # what the engine says on a file backend
+    )
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
     )

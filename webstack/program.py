@@ -19,7 +19,8 @@ from webstack.heap import leave_heap_to_exit, long_lived_imports
 
 with long_lived_imports():
     from webstack.settings import Settings, load_settings, read_raw_config
-    from webstack.stack import build_stack
+    from webstack.stack import build_stack, database_claims
+    from webstack.volumes import check_volume_sizes, read_recorded_resources, recorded_claims
 
 
 @contextmanager
@@ -32,11 +33,19 @@ def _input_errors() -> Iterator[None]:
         raise pulumi.RunError(str(err)) from None
 
 
+def check_against_checkpoint(settings: Settings) -> None:
+    """Refuse what the last update makes impossible: a database volume smaller than it already is."""
+    recorded = recorded_claims(read_recorded_resources())
+    check_volume_sizes(settings.namespace.name, database_claims(settings), recorded)
+
+
 def load() -> Settings:
-    """This stack's settings from the engine's config."""
+    """This stack's settings from the engine's config, checked against its last checkpoint."""
     with _input_errors():
         raw, secret_keys = read_raw_config()
-        return load_settings(raw, pulumi.get_stack(), secret_keys, os.environ)
+        settings = load_settings(raw, pulumi.get_stack(), secret_keys, os.environ)
+        check_against_checkpoint(settings)
+        return settings
 
 
 def build(settings: Settings) -> dict[str, Any]:

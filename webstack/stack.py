@@ -14,6 +14,7 @@ from components.web_app import COMPONENT as WEB_COMPONENT
 from components.web_app import AppMetricsArgs, AutoscalingArgs, SecretKeyRef
 from webstack.config.runtime import LOCAL_STAND_IN_CHART
 from webstack.settings import Settings
+from webstack.volumes import WantedClaim
 
 
 def _provider(settings: Settings) -> k8s.Provider:
@@ -62,6 +63,24 @@ def _database_metrics(settings: Settings, platform: Platform | None) -> MetricsA
     return metrics
 
 
+# A fixed name, independent of every setting: the volumes' names derive from it, and a new name
+# would be a new, empty database.
+DATABASE = "postgres"
+DATA_CLAIM = f"{DATABASE}-data"
+BACKUP_CLAIM = f"{DATABASE}-backups"
+
+
+def database_claims(settings: Settings) -> list[WantedClaim]:
+    """The volumes this stack claims, each with the config key that sizes it."""
+    db = settings.database
+    if not db.enabled:
+        return []
+    claims = [WantedClaim(DATA_CLAIM, "dbStorageSize", db.storage_size)]
+    if db.backup_enabled:
+        claims.append(WantedClaim(BACKUP_CLAIM, "dbBackupStorageSize", db.backup_storage_size))
+    return claims
+
+
 def _database(
     settings: Settings,
     namespace: pulumi.Input[str],
@@ -76,15 +95,14 @@ def _database(
             schedule=db.backup_schedule,
             storage_size=db.backup_storage_size,
             retention_days=db.backup_retention_days,
+            claim_name=BACKUP_CLAIM,
         )
         if db.backup_enabled
         else None
     )
     metrics = _database_metrics(settings, platform) if db.metrics_enabled else None
-    # A fixed name, independent of every setting: the volume's name derives from it, and a new
-    # name would be a new, empty database.
     return PostgresDatabase(
-        "postgres",
+        DATABASE,
         {
             "namespace": namespace,
             "client_selector": selector_labels(settings.app.name, settings.instance, WEB_COMPONENT),
@@ -92,6 +110,7 @@ def _database(
             "image": db.image,
             "database": db.name,
             "user": db.user,
+            "claim_name": DATA_CLAIM,
             "storage_size": db.storage_size,
             "storage_class": db.storage_class,
             "access_modes": db.access_modes,

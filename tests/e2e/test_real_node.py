@@ -324,8 +324,8 @@ def test_5_database_changes_keep_the_rows_and_the_claim(dev: Project, cluster: C
 def test_5b_shrinking_the_volume_fails_preview_and_changes_nothing(
     dev: Project, cluster: Cluster, lifecycle: Lifecycle
 ) -> None:
-    # The program does not guard the size: the API server refuses a request at or below the
-    # claim's status.capacity, and the provider's server-side dry run fails the preview with it.
+    # The program refuses it before registering anything, against the claim in the checkpoint: left
+    # to the API server, the refusal came mid-preview and the engine's shutdown printed a traceback.
     lifecycle.require("data")
     before = _claim(cluster)
     capacity = before["status"]["capacity"]["storage"]
@@ -336,12 +336,18 @@ def test_5b_shrinking_the_volume_fails_preview_and_changes_nothing(
         dev.config_set("webstack:dbStorageSize", "2Gi")
     REPORT.time("5b. pulumi preview (webstack:dbStorageSize 2Gi -> 1Gi)", result)
     assert not result.ok, "preview accepted a smaller volume"
-    assert "spec.resources.requests.storage: Forbidden" in result.output, result.output
+    expected = (
+        f"webstack:dbStorageSize: '1Gi' is smaller than the 2Gi the volume {NAMESPACE}/{DB}-data was last given; "
+        "a PersistentVolumeClaim grows but never shrinks"
+    )
+    assert expected in result.output, result.output
     assert "Traceback" not in result.output, result.output
+    # Refused before registration: the engine never asked the provider about the claim.
+    assert "kubernetes:core/v1:PersistentVolumeClaim" not in result.output, result.output
     after = _claim(cluster)
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"], "the claim changed"
     assert after["spec"]["resources"]["requests"]["storage"] == "2Gi"
-    refusal = next(line.strip() for line in result.output.splitlines() if "requests.storage: Forbidden" in line)
+    refusal = next(line.strip() for line in result.output.splitlines() if "webstack:dbStorageSize" in line)
     REPORT.fact(f"5b. shrink: preview exited {result.returncode} (claim capacity {capacity}): '{refusal}'")
     lifecycle.done("shrink")
 

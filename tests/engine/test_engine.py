@@ -18,8 +18,10 @@ import yaml
 
 from components.postgres import PASSWORD_LENGTH
 from tests.engine.report import REPORT
-from tests.engine.workspace import StackRun, synthesized_count
+from tests.engine.workspace import COMMAND_TIMEOUT, StackRun, engine_env, synthesized_count
 from tests.harness import STACKS
+from tests.workspace import Result
+from tests.workspace import run as run_command
 
 pytestmark = pytest.mark.engine
 
@@ -100,6 +102,51 @@ def test_state_and_engine_output_hold_no_plaintext_password(engine_run: EngineRu
         result = resource["outputs"]["result"]
         assert result.get(SECRET_SIG) == SECRET_VALUE, f"{stack}: {resource['urn']} is not a secret in the state"
         assert result.get("ciphertext"), f"{stack}: {resource['urn']} has no ciphertext in the state"
+
+
+def _preview_with(run: StackRun, config: dict[str, str]) -> Result:
+    """``pulumi preview`` of the stack after its up, with ``config`` over its stack file (put back after)."""
+    project = run.workdir / "project"
+    stack_file = project / f"Pulumi.{run.stack}.yaml"
+    before = stack_file.read_text()
+    settings = [arg for key, value in config.items() for arg in ("--config", f"webstack:{key}={value}")]
+    try:
+        return run_command(
+            ["pulumi", "preview", "--stack", run.stack, "--non-interactive", *settings],
+            cwd=project,
+            env=engine_env(run.workdir),
+            timeout=COMMAND_TIMEOUT,
+        )
+    finally:
+        stack_file.write_text(before)
+
+
+def test_smaller_volumes_are_refused_naming_each_key_before_any_resource(engine_run: EngineRun) -> None:
+    # staging: dbStorageSize 10Gi, dbBackupStorageSize 20Gi, recorded by its up.
+    run = engine_run("staging")
+    run.step("up")
+    result = _preview_with(run, {"dbStorageSize": "5Gi", "dbBackupStorageSize": "19Gi"})
+    assert not result.ok, "preview accepted smaller volumes"
+    for key, size, was, claim in (
+        ("dbStorageSize", "5Gi", "10Gi", "postgres-data"),
+        ("dbBackupStorageSize", "19Gi", "20Gi", "postgres-backups"),
+    ):
+        assert (
+            f"webstack:{key}: '{size}' is smaller than the {was} the volume webstack-staging/{claim} was last given"
+        ) in result.output, result.output
+    assert "Traceback" not in result.output, result.output
+    assert "kubernetes:core/v1:PersistentVolumeClaim" not in result.output, "a resource was registered"
+
+
+def test_larger_volumes_preview_as_updates_in_place(engine_run: EngineRun) -> None:
+    # The control of the test above: the same stack, growing.
+    run = engine_run("staging")
+    run.step("up")
+    result = _preview_with(run, {"dbStorageSize": "11Gi", "dbBackupStorageSize": "21Gi"})
+    assert result.ok, result.explain()
+    updates = [line for line in result.output.splitlines() if "kubernetes:core/v1:PersistentVolumeClaim" in line]
+    assert len(updates) == 2, result.output
+    assert all("~" in line and "update" in line and "replace" not in line for line in updates), updates
 
 
 def _rendered_secret(manifests: list[Path], name: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ import yaml
 from tests.harness import PROJECT, Recorder, RecordingMonitor, stack_config, synth
 from tests.workspace import Result, copy_project, pulumi_env, run
 from webstack.config.runtime import LOCAL_CLUSTER_ENV, RENDER_ENV
+from webstack.program import check_against_checkpoint
 from webstack.settings import load_settings
 from webstack.stack import build_stack
 
@@ -148,16 +149,23 @@ def parse_password(connection_string: str) -> str:
 
 
 class _Monitor(RecordingMonitor):
-    """Records reads too: a StackReference is read, not registered, and the state holds it."""
+    """Records reads and invokes too: a StackReference is read, not registered, and the state holds
+    it; an invoke without a provider gets its package's default provider, which the state holds."""
 
     def __init__(self, recorder: Recorder) -> None:
         super().__init__(recorder)
         self.reads: list[tuple[str, str]] = []
         """(type, provider reference) of each read."""
+        self.invokes: list[tuple[str, str]] = []
+        """(token, provider reference) of each invoke."""
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.reads.append((request.type, request.provider))
         return super().ReadResource(request)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.invokes.append((request.tok, request.provider))
+        return super().Invoke(request)
 
 
 @dataclass(frozen=True)
@@ -193,14 +201,19 @@ def synthesized_count(stack: str, render_dir: str, config: Mapping[str, Any] | N
             raw[key] = value if isinstance(value, str) else json.dumps(value)
     recorder = Recorder()
     monitor = _Monitor(recorder)
-    pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        recorder, project=PROJECT, stack=stack, preview=False, monitor=monitor, organization="organization"
+    )
     settings = load_settings(raw, stack, frozenset(secret), {RENDER_ENV: render_dir, LOCAL_CLUSTER_ENV: ""})
-    synth(lambda: build_stack(settings))
+    # The program's own path: the checkpoint check (an invoke) before the stack is built.
+    synth(lambda: (check_against_checkpoint(settings), build_stack(settings))[1])
     registered = Counter(r.typ for r in recorder.resources)
     # Custom resources without an explicit provider, registered or read, get their package's
-    # default provider; that includes the engine's own "pulumi" package (the StackReference).
+    # default provider; so do invokes. That includes the engine's own "pulumi" package (the
+    # StackReference, the checkpoint check).
     unprovided = [r.typ for r in recorder.resources if r.custom and not r.provider]
     unprovided += [typ for typ, provider in monitor.reads if not provider]
+    unprovided += [token for token, provider in monitor.invokes if not provider]
     defaults = sorted({typ.split(":", 1)[0] for typ in unprovided if not typ.startswith("pulumi:providers:")})
     return Synthesis(
         registered=registered, read=Counter(typ for typ, _ in monitor.reads), default_providers=tuple(defaults)

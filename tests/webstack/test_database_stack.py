@@ -18,7 +18,7 @@ import pytest
 from components.validation import parse_quantity
 from tests.harness import PROJECT, Recorded, Recorder, RecordingMonitor, stack_config, synth
 from webstack.settings import Settings, load_settings
-from webstack.stack import build_stack
+from webstack.stack import build_stack, database_claims
 
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 SECRET = "kubernetes:core/v1:Secret"
@@ -127,12 +127,33 @@ def test_the_matrix_changes_something_each_time() -> None:
         assert rendered(_synth(_settings(as_stack=as_stack, **overrides))[0]) != baseline, change
 
 
-def test_the_program_reads_no_deployed_state() -> None:
-    # Shrinking is left to the API server, which knows the volume's real capacity (also after a
-    # destroy) and fails the preview's server-side dry run: no self-StackReference is read.
+def test_building_the_stack_reads_no_deployed_state() -> None:
+    # The checkpoint is read once, before the build (webstack.program.load): no self-StackReference,
+    # no invoke while resources are registered.
     recorder, outputs = _synth(_settings())
     assert [r.name for r in recorder.resources if r.typ == "pulumi:pulumi:StackReference"] == []
+    assert recorder.calls == []
     assert not [name for name in outputs if "storage_size" in name]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, {"postgres-data": ("dbStorageSize", "50Gi"), "postgres-backups": ("dbBackupStorageSize", "100Gi")}),
+        ({"dbBackupEnabled": False}, {"postgres-data": ("dbStorageSize", "50Gi")}),
+        ({"dbEnabled": False}, {}),
+    ],
+)
+def test_the_claims_checked_against_the_checkpoint_are_the_claims_the_stack_registers(
+    overrides: dict[str, Any], expected: dict[str, tuple[str, str]]
+) -> None:
+    settings = _settings(**overrides)
+    wanted = {c.name: (c.key, c.size) for c in database_claims(settings)}
+    assert wanted == expected
+    recorder, _ = _synth(settings)
+    registered = {c.metadata["name"]: _storage(c) for c in recorder.of_type(PVC)}
+    assert registered == {name: size for name, (_, size) in wanted.items()}
+    assert {c.metadata["namespace"] for c in recorder.of_type(PVC)} <= {settings.namespace.name}
 
 
 def test_storage_size_increase_is_an_in_place_request_change() -> None:
