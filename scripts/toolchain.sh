@@ -33,6 +33,8 @@ Commands:
 
 Groups found: $(list_groups | tr '\n' ' ')
 Cache: \${WEBSTACK_CACHE:-\$HOME/.cache/webstack}/toolchain/<group>-<key>  (now: ${TOOLCHAIN_CACHE})
+A failed build names each of its disks (cache, Go's caches, TMPDIR) with less than WEBSTACK_MIN_FREE_MIB
+(default 2048) free: a full disk can stop a build before it writes any message.
 The key hashes the group script, its scripts/toolchain/<group>-* templates and 'go version', so editing a pin
 rebuilds that group only. Remove the cache directory to force a rebuild.
 EOF
@@ -193,6 +195,8 @@ build_jobs() {
 cmd_build() {
   local group failed=() jobs pids=() names=() i
   select_groups "$@"
+  [[ "${WEBSTACK_MIN_FREE_MIB:-2048}" =~ ^[0-9]+$ ]] ||
+    die "WEBSTACK_MIN_FREE_MIB must be a whole number of MiB, not '${WEBSTACK_MIN_FREE_MIB}'"
   mkdir -p "${TOOLCHAIN_CACHE}"
   jobs="$(build_jobs)"
   for group in "${SELECTED[@]}"; do
@@ -213,8 +217,25 @@ cmd_build() {
     wait "${pids[$i]}" || failed+=("${names[$i]}")
   done
   if ((${#failed[@]} > 0)); then
+    low_disk_hint
     die "build failed for group(s): ${failed[*]}"
   fi
+}
+
+# A build that runs out of disk may print nothing of its own (its output cannot be written either): name the disk.
+low_disk_hint() {
+  local min="${WEBSTACK_MIN_FREE_MIB:-2048}" path free seen=" "
+  for path in "$TOOLCHAIN_CACHE" "$(go env GOCACHE 2>/dev/null)" "$(go env GOMODCACHE 2>/dev/null)" "${TMPDIR:-/tmp}"; do
+    [[ -n "$path" ]] || continue
+    while [[ ! -e "$path" && "$path" != / ]]; do path="$(dirname "$path")"; done
+    free="$(df -Pk "$path" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }')"
+    [[ -n "$free" && "$seen" != *" ${path} "* ]] || continue
+    seen+="${path} "
+    if ((free < min)); then
+      log "the disk holding ${path} has ${free} MiB free: a cold build writes several GiB of Go build and module" \
+        "cache; free some space (or point WEBSTACK_CACHE, GOCACHE, GOMODCACHE or TMPDIR elsewhere) and run again"
+    fi
+  done
 }
 
 bin_path() {

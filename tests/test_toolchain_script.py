@@ -167,3 +167,33 @@ def test_a_cached_group_is_not_built_again(tmp_path: Path) -> None:
     assert again.returncode == 0
     assert "slow: cached" in again.stderr
     assert "step: first binary" not in again.stderr
+
+
+# A group that dies without a word, as a build does when its disk is full.
+SILENT_FAILING_GROUP = "#!/usr/bin/env bash\nexit 1\n"
+
+
+def test_a_failed_build_names_a_disk_below_the_free_space_floor(tmp_path: Path) -> None:
+    driver = _driver(tmp_path, ("silent", SILENT_FAILING_GROUP))
+    # A floor no disk reaches: every disk the build writes to is "low".
+    result = _run(driver, tmp_path, "build", "silent", WEBSTACK_MIN_FREE_MIB=str(2**40))
+    assert result.returncode == 1
+    cache = tmp_path / "cache" / "toolchain"
+    assert re.search(rf"the disk holding {re.escape(str(cache))} has \d+ MiB free: a cold build writes", result.stderr)
+    assert "error: build failed for group(s): silent" in result.stderr
+
+
+def test_a_failed_build_with_room_on_its_disks_says_nothing_of_disk_space(tmp_path: Path) -> None:
+    driver = _driver(tmp_path, ("silent", SILENT_FAILING_GROUP))
+    result = _run(driver, tmp_path, "build", "silent", WEBSTACK_MIN_FREE_MIB="0")
+    assert result.returncode == 1
+    assert "error: build failed for group(s): silent" in result.stderr
+    assert "the disk holding" not in result.stderr
+
+
+def test_a_free_space_floor_that_is_no_number_is_refused_by_name_before_any_build(tmp_path: Path) -> None:
+    driver = _driver(tmp_path, ("slow", SLOW_GROUP))
+    result = _run(driver, tmp_path, "build", "slow", WEBSTACK_MIN_FREE_MIB="2G")
+    assert result.returncode == 1
+    assert "WEBSTACK_MIN_FREE_MIB must be a whole number of MiB, not '2G'" in result.stderr
+    assert "step: first binary" not in result.stderr
