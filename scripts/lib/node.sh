@@ -203,9 +203,11 @@ remove_kube_chains() {
   # kube-router's ipsets, once no rule refers to them (its own --cleanup-config also tries IPVS, which this
   # kernel lacks, and panics).
   if command -v ipset >/dev/null; then
-    ipset list -n 2>/dev/null | grep -E '^(KUBE-(SRC|DST)-|kube-router-)' | while read -r name; do
+    # Read through a process substitution: under pipefail, a grep that finds no set (kube-router never ran)
+    # would end the whole teardown here.
+    while read -r name; do
       ipset destroy "$name" 2>/dev/null || true
-    done
+    done < <(ipset list -n 2>/dev/null | grep -E '^(KUBE-(SRC|DST)-|kube-router-)')
   fi
   [[ -f "$NODE_DIR/nft-tables.before" ]] || return 0
   while read -r _ family name; do

@@ -73,4 +73,7 @@ def test_deploy_script_deploys_dev_onto_the_local_cluster_and_again_after_down(
             )
         REPORT.fact("deploy.sh: deployed dev onto a fresh local cluster, and again after --down (state refreshed)")
     finally:
-        _deploy(project, env, "--down")
+        # Checked even after a failure above: a teardown that stops halfway leaves the node's lock, and every
+        # later test of the tier is refused its own node.
+        last_down = _deploy(project, env, "--down")
+        assert last_down.ok, last_down.explain()
