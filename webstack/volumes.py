@@ -19,7 +19,8 @@ asks the engine for the checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -137,12 +138,39 @@ def check_volume_sizes(namespace: str, wanted: Iterable[WantedClaim], recorded: 
         raise ConfigError(problems)
 
 
-def read_recorded_resources() -> Mapping[str, Any]:
-    """This stack's last checkpoint, as the engine's built-in provider reads it."""
+# The file backend writes a checkpoint's metadata file in place, so a read that meets the engine's own
+# write fails (``failed to load checkpoint: EOF``; seen on a new stack's first ``up``): a short retry.
+READ_ATTEMPTS = 5
+READ_PAUSE_SECONDS = 0.1
+
+
+def read_recorded_resources(
+    invoke: Callable[[str, Mapping[str, Any]], Any] | None = None,
+    pause: Callable[[float], None] = time.sleep,
+) -> Mapping[str, Any]:
+    """This stack's last checkpoint, as the engine's built-in provider reads it.
+
+    When every attempt fails, a warning says so and the answer is empty: the sizes are then left to
+    the API server, which refuses a smaller claim itself (later, and less clearly).
+    """
+    call = invoke or pulumi.runtime.invoke
     # The full name: a bare one would be looked up in the caller's default organization.
     stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    answer = pulumi.runtime.invoke(READ_RESOURCE_OUTPUTS, {"stackName": stack}).value
-    return answer if isinstance(answer, Mapping) else {}
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        try:
+            answer = call(READ_RESOURCE_OUTPUTS, {"stackName": stack}).value
+        except Exception as err:  # the SDK raises a bare Exception for a failed invoke
+            if attempt == READ_ATTEMPTS:
+                pulumi.log.warn(
+                    f"the database volumes' sizes were not checked against the stack's last checkpoint "
+                    f"({READ_ATTEMPTS} reads failed, the last with: {err}); the API server still refuses a "
+                    "smaller volume, during the preview's dry run"
+                )
+                return {}
+            pause(READ_PAUSE_SECONDS * attempt)
+        else:
+            return answer if isinstance(answer, Mapping) else {}
+    return {}
 
 
 __all__ = [

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import pulumi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.harness import Recorder
 from webstack.config.spec import ConfigError
-from webstack.volumes import RecordedClaim, WantedClaim, check_volume_sizes, recorded_claims, shrink_problems
+from webstack.volumes import (
+    READ_ATTEMPTS,
+    RecordedClaim,
+    WantedClaim,
+    check_volume_sizes,
+    read_recorded_resources,
+    recorded_claims,
+    shrink_problems,
+)
 
 NS = "webstack-dev"
 
@@ -129,3 +140,59 @@ def test_refused_exactly_when_the_api_server_would_refuse(new: int, request: int
     api_refuses = new < request and (capacity is None or new <= capacity)
     problems = _problems(f"{new}Mi", f"{request * MI}", None if capacity is None else f"{capacity}Mi")
     assert bool(problems) == api_refuses
+
+
+class _Answer:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class _FlakyEngine:
+    """An invoke that fails ``failures`` times (as a read racing the engine's own write does), then answers."""
+
+    def __init__(self, failures: int, value: Any) -> None:
+        self.failures, self.value = failures, value
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, token: str, args: dict[str, Any]) -> _Answer:
+        self.calls.append((token, dict(args)))
+        if len(self.calls) <= self.failures:
+            raise Exception("invoke of pulumi:pulumi:readStackResourceOutputs failed: failed to load checkpoint: EOF")
+        return _Answer(self.value)
+
+
+def _read(engine: _FlakyEngine, monkeypatch: pytest.MonkeyPatch) -> tuple[Mapping[str, Any], list[float], list[str]]:
+    pauses: list[float] = []
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: warnings.append(message))
+    return read_recorded_resources(engine, pauses.append), pauses, warnings
+
+
+def test_a_read_that_meets_the_engine_s_write_is_tried_again(mocks: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = {"name": "organization/webstack/test", "outputs": {}}
+    engine = _FlakyEngine(2, answer)
+    got, pauses, warnings = _read(engine, monkeypatch)
+    assert got == answer
+    assert engine.calls == [("pulumi:pulumi:readStackResourceOutputs", {"stackName": "organization/webstack/test"})] * 3
+    assert pauses == [0.1, 0.2]
+    assert warnings == []
+
+
+def test_a_checkpoint_that_cannot_be_read_leaves_the_sizes_to_the_api_server_with_a_warning(
+    mocks: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _FlakyEngine(99, {})
+    got, pauses, warnings = _read(engine, monkeypatch)
+    assert got == {}
+    assert len(engine.calls) == READ_ATTEMPTS
+    assert len(pauses) == READ_ATTEMPTS - 1
+    (warning,) = warnings
+    assert warning.startswith("the database volumes' sizes were not checked against the stack's last checkpoint (5 ")
+    assert "failed to load checkpoint: EOF" in warning
+    assert "the API server still refuses a smaller volume" in warning
+
+
+def test_an_answer_that_is_no_mapping_reads_as_empty(mocks: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    got, _, warnings = _read(_FlakyEngine(0, None), monkeypatch)
+    assert got == {}
+    assert warnings == []
