@@ -13,6 +13,7 @@ readonly SCRIPT_DIR
 readonly GROUP_DIR="${SCRIPT_DIR}/toolchain"
 readonly CACHE_ROOT="${WEBSTACK_CACHE:-${HOME}/.cache/webstack}"
 readonly TOOLCHAIN_CACHE="${CACHE_ROOT}/toolchain"
+readonly MIN_FREE_MIB="${WEBSTACK_MIN_FREE_MIB:-2048}"  # below it, a failed build names the disk
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -195,8 +196,7 @@ build_jobs() {
 cmd_build() {
   local group failed=() jobs pids=() names=() i
   select_groups "$@"
-  [[ "${WEBSTACK_MIN_FREE_MIB:-2048}" =~ ^[0-9]+$ ]] ||
-    die "WEBSTACK_MIN_FREE_MIB must be a whole number of MiB, not '${WEBSTACK_MIN_FREE_MIB}'"
+  [[ "$MIN_FREE_MIB" =~ ^[0-9]+$ ]] || die "WEBSTACK_MIN_FREE_MIB must be a whole number of MiB, not '${MIN_FREE_MIB}'"
   mkdir -p "${TOOLCHAIN_CACHE}"
   jobs="$(build_jobs)"
   for group in "${SELECTED[@]}"; do
@@ -224,14 +224,14 @@ cmd_build() {
 
 # A build that runs out of disk may print nothing of its own (its output cannot be written either): name the disk.
 low_disk_hint() {
-  local min="${WEBSTACK_MIN_FREE_MIB:-2048}" path free seen=" "
+  local path free seen=" "
   for path in "$TOOLCHAIN_CACHE" "$(go env GOCACHE 2>/dev/null)" "$(go env GOMODCACHE 2>/dev/null)" "${TMPDIR:-/tmp}"; do
     [[ -n "$path" ]] || continue
     while [[ ! -e "$path" && "$path" != / ]]; do path="$(dirname "$path")"; done
     free="$(df -Pk "$path" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }')"
     [[ -n "$free" && "$seen" != *" ${path} "* ]] || continue
     seen+="${path} "
-    if ((free < min)); then
+    if ((free < MIN_FREE_MIB)); then
       log "the disk holding ${path} has ${free} MiB free: a cold build writes several GiB of Go build and module" \
         "cache; free some space (or point WEBSTACK_CACHE, GOCACHE, GOMODCACHE or TMPDIR elsewhere) and run again"
     fi

@@ -156,20 +156,21 @@ def read_recorded_resources(
     call = invoke or pulumi.runtime.invoke
     # The full name: a bare one would be looked up in the caller's default organization.
     stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    failure: Exception | None = None
     for attempt in range(1, READ_ATTEMPTS + 1):
+        if failure is not None:
+            pause(READ_PAUSE_SECONDS * (attempt - 1))
         try:
             answer = call(READ_RESOURCE_OUTPUTS, {"stackName": stack}).value
         except Exception as err:  # the SDK raises a bare Exception for a failed invoke
-            if attempt == READ_ATTEMPTS:
-                pulumi.log.warn(
-                    f"the database volumes' sizes were not checked against the stack's last checkpoint "
-                    f"({READ_ATTEMPTS} reads failed, the last with: {err}); the API server still refuses a "
-                    "smaller volume, during the preview's dry run"
-                )
-                return {}
-            pause(READ_PAUSE_SECONDS * attempt)
-        else:
-            return answer if isinstance(answer, Mapping) else {}
+            failure = err
+            continue
+        return answer if isinstance(answer, Mapping) else {}
+    pulumi.log.warn(
+        f"the database volumes' sizes were not checked against the stack's last checkpoint "
+        f"({READ_ATTEMPTS} reads failed, the last with: {failure}); the API server still refuses a "
+        "smaller volume, during the preview's dry run"
+    )
     return {}
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.harness import ROOT
+
 NODE_LIB = ROOT / "scripts" / "lib" / "node.sh"
 
 # Each stand-in records its arguments; `ipset list -n` prints $FAKE_SETS (one name per line).
